@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Build the schedule microsite: content/ and layouts/ in, a deployable site/ out.
+
+  python build.py                 build into site/
+  python build.py --out DIR       build into DIR instead
+  python build.py --base-url URL  publish under another address (e.g. a GitHub Pages sub-path)
+
+Content problems are printed as `path:line: problem; fix`, and the previous site is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="build.py", description=__doc__.split("\n\n")[0],
+        epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
+    parser.add_argument("--out", type=Path, default=PROJECT / "site",
+                        help="folder to build into; it is replaced as a whole (default: site/)")
+    parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
+    args = parser.parse_args(argv)
+
+    from microsite import ContentError, build  # after argparse, so --help answers at once
+
+    began = time.perf_counter()
+    try:
+        schedule = build(PROJECT, args.out, args.base_url)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(not problem.is_warning for problem in error.problems)
+        print(f"Build stopped: {errors} problem{'s' * (errors != 1)} to fix; the previous site was left as it was.",
+              file=sys.stderr)
+        return 1
+    for warning in schedule.warnings:
+        print(warning, file=sys.stderr)
+    elapsed = time.perf_counter() - began
+    print(f"Built {len(schedule.sessions)} sessions of {len(schedule.topics)} topics into "
+          f"{_shown(args.out)} in {elapsed:.2f} s.")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix() + "/"
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Schedule -> schedule.json: the schedule as data for other tools (ISO 8601 times with offsets)."""
+
+from __future__ import annotations
+
+import json
+
+from .formatting import iso_minutes
+from .ics import session_uid
+from .model import OutputFile, Schedule
+
+
+def render_data(schedule: Schedule) -> list[OutputFile]:
+    """schedule.json, with keys in a fixed order so that the same content gives the same bytes."""
+    site = schedule.site
+    document = {
+        "title": site.title,
+        "organisation": site.organisation,
+        "time_zone": site.time_zone,
+        "url": site.absolute(""),
+        "feed": site.absolute("schedule.ics"),
+        "topics": [
+            {"slug": topic.slug, "title": topic.title, "summary": topic.summary,
+             "url": site.absolute(topic.page_path), "ics": site.absolute(topic.feed_path)}
+            for topic in schedule.topics
+        ],
+        "sessions": [
+            {"id": session.id, "uid": session_uid(schedule, session), "topic": session.topic.slug,
+             "title": session.topic.title, "start": iso_minutes(session.start), "end": iso_minutes(session.end),
+             "status": session.status, "location": session.location or None, "note": session.note or None,
+             "url": site.absolute(session.page_path), "ics": site.absolute(session.feed_path)}
+            for session in schedule.sessions
+        ],
+    }
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return [OutputFile("schedule.json", text.encode("utf-8"), "content/sessions.yaml (schedule data)")]

@@ -1,0 +1,148 @@
+"""Each field an editor can write, converted from YAML text once, in this one place.
+
+A schema is a table of Field rows, readable as the editors' contract; `convert_record` checks one
+YAML mapping against it and reports every problem with the line of the key that caused it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .model import Problem
+from .sourcefile import Mapping, Sequence
+
+
+class FieldError(ValueError):
+    """A value that cannot be converted; the text is 'what is wrong; how to fix it'."""
+
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def text(value: str) -> str:
+    return " ".join(value.split()) if "\n" not in value.strip() else value.strip()
+
+
+def one_line(value: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise FieldError("is empty; write some text or remove the line")
+    return cleaned
+
+
+def slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "session-1"
+        raise FieldError(
+            f"'{value}' is not a safe slug; use lowercase letters, digits and single hyphens,"
+            f" e.g. '{suggestion}'")
+    return value
+
+
+def calendar_date(value: str) -> date:
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if not match:
+        raise FieldError(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2023-02-17")
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        raise FieldError(f"'{value}' is not a day in the calendar; check the month and day") from None
+
+
+def clock_time(value: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match:
+        raise FieldError(
+            f"'{value}' is not a time; write 24-hour HH:MM, e.g. 12:00 for noon or 15:30 for 3:30 p.m.")
+    hour, minute = map(int, match.groups())
+    if hour > 23 or minute > 59:
+        raise FieldError(
+            f"'{value}' is not a time of day; use 00:00 to 23:59 (a session cannot run past midnight)")
+    return time(hour, minute)
+
+
+def status(value: str) -> str:
+    if value not in ("scheduled", "cancelled"):
+        raise FieldError(f"'{value}' is not a status; use `scheduled` or `cancelled`")
+    return value
+
+
+def time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        near = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        hint = f"did you mean '{near[0]}'?" if near else "e.g. America/Detroit"
+        raise FieldError(f"'{value}' is not an IANA time zone name; {hint}") from None
+    return value
+
+
+def absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise FieldError(f"'{value}' is not an absolute URL; write it in full, e.g. https://example.org/ally/")
+    return value if value.endswith("/") else value + "/"
+
+
+def email(value: str) -> str:
+    if value and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", value):
+        raise FieldError(f"'{value}' is not an email address; write it as name@example.org, or leave it empty")
+    return value
+
+
+def whole_hours(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 168:
+        raise FieldError(f"'{value}' is not a number of hours from 1 to 168; e.g. 12")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a record: whether it must be there, how its text becomes a value."""
+
+    convert: Callable[[str], object]
+    required: bool = False
+    default: object = ""
+
+
+def convert_record(record: object, schema: dict[str, Field], shown_as: str, line: int,
+                   what: str) -> tuple[dict[str, object] | None, list[Problem]]:
+    """Check one mapping against its schema; return the converted values, or None and why not."""
+    if not isinstance(record, Mapping):
+        example = ", ".join(f"`{name}:`" for name, field in schema.items() if field.required)
+        return None, [Problem(shown_as, getattr(record, "line", line), (
+            f"{what} must be a list of `field: value` lines ({example}); check the indentation"))]
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    for key, raw in record.items():
+        key_line = record.key_lines[key]
+        if key not in schema:
+            near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
+            hint = f"did you mean `{near[0]}`?" if near else f"known fields: {', '.join(schema)}"
+            problems.append(Problem(shown_as, key_line, f"{what}: unknown field `{key}`; {hint}"))
+            continue
+        if isinstance(raw, (Mapping, Sequence)):
+            kind = "a list" if isinstance(raw, Sequence) else "a set of fields"
+            problems.append(Problem(shown_as, key_line, (
+                f"{what}: `{key}` is {kind} but should be a single value; write it on one line after `{key}:`")))
+            continue
+        if raw is None or raw == "":
+            if schema[key].required:
+                problems.append(Problem(shown_as, key_line, f"{what}: `{key}` is empty; fill it in"))
+            continue
+        try:
+            values[key] = schema[key].convert(raw)
+        except FieldError as error:
+            problems.append(Problem(shown_as, key_line, f"{what}: `{key}` {error}"))
+    for name, field in schema.items():
+        if field.required and name not in record:
+            problems.append(Problem(shown_as, record.line, f"{what}: missing `{name}:`; add it"))
+        elif name not in values and not field.required:
+            values[name] = field.default
+    return (None if problems else values), problems

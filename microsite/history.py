@@ -1,0 +1,39 @@
+"""When the content last changed: the DTSTAMP and LAST-MODIFIED of the feeds, never the build's clock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def content_changed_at(content: Path, environ: dict[str, str] | None = None) -> datetime:
+    """Return the UTC time the content last changed, the same on every machine that builds it.
+
+    In order: SOURCE_DATE_EPOCH (the reproducible-builds convention, for CI and packagers), the
+    time of the last git commit that touched content/, and, outside git, the newest modification
+    time among the content files.
+    """
+    environ = os.environ if environ is None else environ
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    committed = _last_commit_time(content)
+    if committed is not None:
+        return committed
+    newest = max((path.stat().st_mtime for path in content.rglob("*") if path.is_file()), default=0)
+    return datetime.fromtimestamp(int(newest), timezone.utc)
+
+
+def _last_commit_time(content: Path) -> datetime | None:
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "."],
+            cwd=content, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    stamp = result.stdout.strip()
+    if result.returncode != 0 or not stamp.isdigit():
+        return None
+    return datetime.fromtimestamp(int(stamp), timezone.utc)

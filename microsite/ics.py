@@ -1,0 +1,88 @@
+"""Schedule -> .ics OutputFiles: the aggregated feed, one feed per topic, one download per session.
+
+Bytes come from the icalendar library's to_ical() (CRLF, folding at 75 octets without splitting a
+UTF-8 character, TEXT escaping) and are never passed through a template or a text-mode file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from icalendar import Calendar, Event, vText
+
+from .model import OutputFile, Schedule, Session
+from .vtimezone import build_vtimezone
+
+PRODUCT_ID = "-//Schedule microsite//build.py//EN"
+
+
+def render_calendars(schedule: Schedule) -> list[OutputFile]:
+    """Every calendar file of the site."""
+    site = schedule.site
+    files = [_calendar_file("schedule.ics", schedule, schedule.sessions, site.title, site.description,
+                            "content/sessions.yaml (aggregated feed)")]
+    for topic in schedule.topics:
+        files.append(_calendar_file(
+            topic.feed_path, schedule, schedule.sessions_of(topic), f"{site.title}: {topic.title}",
+            topic.summary, f"{topic.source} (topic feed)"))
+    for session in schedule.sessions:
+        files.append(_calendar_file(
+            session.feed_path, schedule, (session,), f"{site.title}: {session.topic.title}",
+            session.topic.summary, f"content/sessions.yaml:{session.source_line} (session '{session.id}')"))
+    return files
+
+
+def _calendar_file(path: str, schedule: Schedule, sessions: tuple[Session, ...], name: str,
+                   description: str, source: str) -> OutputFile:
+    site = schedule.site
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("calscale", "GREGORIAN")
+    # RFC 7986 names first; the X-WR- twins are what Google, Outlook and Apple actually read.
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-calname", vText(name))
+    calendar.add("description", vText(description))
+    calendar.add("x-wr-caldesc", vText(description))
+    calendar.add("x-wr-timezone", site.time_zone)
+    refresh = timedelta(hours=site.feed_refresh_hours)
+    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", refresh)
+    calendar.add("url", site.absolute(path), parameters={"VALUE": "URI"})
+    calendar.add("source", site.absolute(path), parameters={"VALUE": "URI"})
+    if sessions:
+        days = [session.day for session in schedule.sessions]
+        calendar.add_component(build_vtimezone(site.time_zone, min(days).year, max(days).year))
+    for session in sessions:
+        calendar.add_component(_event(schedule, session))
+    return OutputFile(path, calendar.to_ical(), source)
+
+
+def session_uid(schedule: Schedule, session: Session) -> str:
+    """The event's permanent UID: the editor's id at the site's host, the same in every file."""
+    return f"{session.id}@{schedule.site.host}"
+
+
+def _event(schedule: Schedule, session: Session) -> Event:
+    site = schedule.site
+    event = Event()
+    event.add("uid", session_uid(schedule, session))
+    event.add("dtstamp", schedule.published_at)
+    event.add("last-modified", schedule.published_at)
+    event.add("dtstart", session.start)
+    event.add("dtend", session.end)
+    event.add("sequence", 0)
+    event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    title = session.topic.title
+    event.add("summary", vText(f"Cancelled: {title}" if session.is_cancelled else title))
+    page = site.absolute(session.page_path)
+    lines = [session.topic.summary]
+    if session.note:
+        lines.append(session.note)
+    lines.append(f"Details: {page}")
+    event.add("description", vText("\n\n".join(lines)))
+    if session.location:
+        event.add("location", vText(session.location))
+    event.add("url", page, parameters={"VALUE": "URI"})
+    event.add("transp", "OPAQUE")
+    return event

@@ -1,0 +1,44 @@
+"""Editors' Markdown to safe HTML: Python-Markdown for the dialect, nh3 for the allow-list."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+# Plain Markdown plus tables, definition lists, abbreviations and typographic quotes. attr_list and
+# md_in_html stay off: they would let a topic file set arbitrary attributes such as onclick.
+_EXTENSIONS = ["tables", "def_list", "abbr", "fenced_code", "sane_lists", "smarty"]
+
+# Raw HTML in Markdown is kept only if it is on this list; everything else is removed with its
+# attributes, and links keep only http(s), mailto and relative URLs (so `javascript:` never runs).
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "abbr": {"title"}, "th": {"scope", "colspan", "rowspan"},
+                       "td": {"colspan", "rowspan"}, "ol": {"start", "reversed"}, "q": {"cite"}}
+_ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+_converter = markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
+
+
+def render_markdown(source: str) -> str:
+    """Render an editor's Markdown to HTML that is safe to place in a page as it is."""
+    _converter.reset()
+    html = _converter.convert(source)
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                     url_schemes=_ALLOWED_SCHEMES, link_rel=None)
+
+
+def top_heading_lines(source: str) -> list[int]:
+    """Lines of `# Heading` in Markdown source (1-based, within the body), outside code fences."""
+    lines, in_fence = [], False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence and re.match(r"#(?!#)\s", line):
+            lines.append(number)
+    return lines

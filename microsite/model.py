@@ -1,0 +1,170 @@
+"""The vocabulary every stage shares: a schedule read from content/, and the files built from it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, pointing at the file and line an editor must open."""
+
+    path: str  # relative to the project, with forward slashes: what the editor sees in git
+    line: int  # 1-based; 0 when the problem concerns the file as a whole
+    message: str  # "what is wrong; how to fix it"
+    is_warning: bool = False  # warnings are printed but do not stop the build
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {'warning: ' if self.is_warning else ''}{self.message}"
+
+
+class ContentError(Exception):
+    """The content cannot be built; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class Site:
+    """Settings from content/site.yaml."""
+
+    title: str  # the program's name, shown on every page and as the calendar name
+    organisation: str  # who runs the program
+    description: str  # one or two sentences for the home page, search results and the feed
+    time_zone: str  # IANA name; every session time is wall-clock time in this zone
+    time_zone_label: str  # how readers name the zone, e.g. "Eastern Time"
+    base_url: str  # absolute, ending in "/": only for URLs that must be absolute
+    language: str  # BCP 47 tag for <html lang>
+    contact_email: str  # empty when the program has not published one; pages then leave it out
+    feed_refresh_hours: int  # how often calendar apps are asked to poll the feed
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def host(self) -> str:
+        """The host of the base URL: the domain part of every calendar UID."""
+        return urlsplit(self.base_url).hostname or ""
+
+    def absolute(self, path: str) -> str:
+        """Turn a site path such as "topics/x/" into a full URL."""
+        return self.base_url + path
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A workshop topic from content/topics/<slug>.md."""
+
+    slug: str  # the file name without .md; becomes topics/<slug>/ and topics/<slug>.ics
+    title: str
+    summary: str  # one plain-text sentence: lists, the feed's event descriptions, meta description
+    body_html: str  # the Markdown body, rendered
+    source: str  # content/topics/<slug>.md
+
+    @property
+    def page_path(self) -> str:
+        return f"topics/{self.slug}/"
+
+    @property
+    def feed_path(self) -> str:
+        return f"topics/{self.slug}.ics"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One dated session of a topic, from content/sessions.yaml."""
+
+    id: str  # written once by an editor; the calendar UID and URL, never derived from the date
+    topic: Topic
+    day: date
+    start_time: time
+    end_time: time
+    zone: ZoneInfo
+    location: str  # empty when not announced
+    status: str  # "scheduled" or "cancelled"
+    note: str  # empty, or a short plain-text remark shown with the session
+    source_line: int  # where the entry starts in content/sessions.yaml
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.day, self.start_time, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.day, self.end_time, self.zone)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def page_path(self) -> str:
+        return f"sessions/{self.id}/"
+
+    @property
+    def feed_path(self) -> str:
+        return f"sessions/{self.id}.ics"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A free-standing Markdown page from content/pages/<slug>.md, such as About."""
+
+    slug: str
+    title: str
+    summary: str
+    body_html: str
+    source: str
+
+    @property
+    def page_path(self) -> str:
+        return f"{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Month:
+    """Sessions grouped under one month heading on the schedule."""
+
+    first_day: date
+    sessions: tuple[Session, ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Everything the content says, checked and converted; the only input of rendering."""
+
+    site: Site
+    topics: tuple[Topic, ...]  # in order of their first session, then by title
+    sessions: tuple[Session, ...]  # in order of start time, then id
+    pages: tuple[Page, ...]  # by slug
+    published_at: datetime  # UTC; DTSTAMP and LAST-MODIFIED, from the content's history
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def sessions_of(self, topic: Topic) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.topic.slug == topic.slug)
+
+    def by_month(self) -> tuple[Month, ...]:
+        def month_of(session: Session) -> date:
+            return session.day.replace(day=1)
+
+        return tuple(
+            Month(first_day, tuple(group))
+            for first_day, group in itertools.groupby(self.sessions, key=month_of)
+        )
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the built site, complete in memory before anything is written."""
+
+    path: str  # relative to the output folder, forward slashes
+    content: bytes
+    source: str  # what produced it, named in the error when two outputs claim one path

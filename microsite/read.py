@@ -1,0 +1,247 @@
+"""content/ -> Schedule, or every content problem at once."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import fields
+from .fields import Field
+from .history import content_changed_at
+from .markup import render_markdown, top_heading_lines
+from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
+from .sourcefile import Mapping, Sequence, parse_yaml, read_text, split_front_matter
+
+# The editors' contract, one schema per file kind; README.md documents each field.
+SITE_FIELDS = {
+    "title": Field(fields.one_line, required=True),
+    "organisation": Field(fields.one_line, required=True),
+    "description": Field(fields.one_line, required=True),
+    "time_zone": Field(fields.time_zone, required=True),
+    "time_zone_label": Field(fields.one_line, required=True),
+    "base_url": Field(fields.absolute_url, required=True),
+    "language": Field(fields.one_line, default="en"),
+    "contact_email": Field(fields.email, default=""),
+    "feed_refresh_hours": Field(fields.whole_hours, default=12),
+}
+TOPIC_FIELDS = {
+    "title": Field(fields.one_line, required=True),
+    "summary": Field(fields.one_line, required=True),
+}
+PAGE_FIELDS = TOPIC_FIELDS
+SESSION_FIELDS = {
+    "id": Field(fields.slug, required=True),
+    "topic": Field(fields.slug, required=True),
+    "date": Field(fields.calendar_date, required=True),
+    "start": Field(fields.clock_time, required=True),
+    "end": Field(fields.clock_time, required=True),
+    "location": Field(fields.one_line, default=""),
+    "status": Field(fields.status, default="scheduled"),
+    "note": Field(fields.one_line, default=""),
+}
+# Page slugs that would collide with the generator's own folders.
+RESERVED_SLUGS = {"assets", "print", "sessions", "topics"}
+
+
+def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
+    """Read and check everything under `content`; raise ContentError listing every problem."""
+    if not content.is_dir():
+        raise ContentError([Problem(content.name, 0, (
+            f"folder not found at {content.name}/; run the build from the project folder"
+            " (the one holding content/ and layouts/)"))])
+    project = content.parent
+    problems: list[Problem] = []
+    site = _read_site(content / "site.yaml", project, base_url, problems)
+    topics = _read_markdown_folder(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True)
+    pages = _read_markdown_folder(content / "pages", project, PAGE_FIELDS, Page, problems, required=False)
+    for page in pages:
+        if page.slug in RESERVED_SLUGS:
+            problems.append(Problem(page.source, 0, (
+                f"the name '{page.slug}' is used by the generator's own pages; rename the file")))
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
+    errors = [p for p in problems if not p.is_warning]
+    if errors or site is None:
+        raise ContentError(problems)
+    first_start = {}
+    for session in sorted(sessions, key=lambda s: (s.start, s.id)):
+        first_start.setdefault(session.topic.slug, session.start)
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    return Schedule(
+        site=site,
+        topics=tuple(sorted(topics.values(), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
+        sessions=tuple(sorted(sessions, key=lambda s: (s.start, s.id))),
+        pages=tuple(sorted(pages, key=lambda p: p.slug)),
+        published_at=content_changed_at(content),
+        warnings=tuple(sorted(problems)),
+    )
+
+
+def _shown(path: Path, project: Path) -> str:
+    return path.relative_to(project).as_posix()
+
+
+def _read_site(path: Path, project: Path, base_url: str | None, problems: list[Problem]) -> Site | None:
+    shown = _shown(path, project)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
+        return None
+    source = read_text(path, shown)
+    if source.problem:
+        problems.append(source.problem)
+        return None
+    data, found = parse_yaml(source.text, shown)
+    problems.extend(found)
+    if found:
+        return None
+    values, found = fields.convert_record(data, SITE_FIELDS, shown, 1, "site settings")
+    problems.extend(found)
+    if values is None:
+        return None
+    if base_url:  # a deploy may publish the same content under another address
+        values["base_url"] = fields.absolute_url(base_url)
+    return Site(**values)
+
+
+def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field], kind: type,
+                          problems: list[Problem], required: bool) -> dict[str, Topic] | list[Page]:
+    shown_folder = _shown(folder, project)
+    if not folder.is_dir():
+        if required:
+            problems.append(Problem(shown_folder, 0, "folder not found; create it and add one .md file per topic"))
+        return {} if kind is Topic else []
+    items = {}
+    for path in sorted(folder.iterdir()):
+        shown = _shown(path, project)
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix != ".md":
+            problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
+            continue
+        try:
+            slug = fields.slug(path.stem)
+        except fields.FieldError as error:
+            problems.append(Problem(shown, 0, f"file name {error}.md"))
+            continue
+        item = _read_markdown_file(path, shown, slug, schema, kind, problems)
+        if item is not None:
+            items[slug] = item
+    return items if kind is Topic else list(items.values())
+
+
+def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Field], kind: type,
+                        problems: list[Problem]) -> Topic | Page | None:
+    source = read_text(path, shown)
+    if source.problem:
+        problems.append(source.problem)
+        return None
+    if not source.text.strip():
+        problems.append(Problem(shown, 0, "is empty; add front matter with `title:` and `summary:` and a description"))
+        return None
+    document = split_front_matter(source.text, shown)
+    problems.extend(document.problems)
+    if document.meta is None or document.problems:
+        return None
+    values, found = fields.convert_record(document.meta, schema, shown, 2, "front matter")
+    problems.extend(found)
+    body_first_line = source.text[: len(source.text) - len(document.body)].count("\n") + 1
+    for line in top_heading_lines(document.body):
+        problems.append(Problem(shown, body_first_line + line - 1, (
+            "a `# ` heading repeats the page title; start headings in the text at `## `"), is_warning=True))
+    if values is None:
+        return None
+    return kind(slug=slug, title=values["title"], summary=values["summary"],
+                body_html=render_markdown(document.body), source=shown)
+
+
+def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic],
+                   problems: list[Problem]) -> list[Session]:
+    shown = _shown(path, project)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
+        return []
+    source = read_text(path, shown)
+    if source.problem:
+        problems.append(source.problem)
+        return []
+    data, found = parse_yaml(source.text, shown)
+    problems.extend(found)
+    if found:
+        return []
+    if data is None or (isinstance(data, Sequence) and not data):
+        problems.append(Problem(shown, 0, "lists no sessions; add entries that start with `- id:`"))
+        return []
+    if not isinstance(data, Sequence):
+        problems.append(Problem(shown, getattr(data, "line", 1), (
+            "must be a list of sessions, each starting with `- id:`; check the first entry")))
+        return []
+    sessions, first_line_of_id = [], {}
+    for record, line in zip(data, data.item_lines):
+        values, found = fields.convert_record(record, SESSION_FIELDS, shown, line, _session_label(record))
+        problems.extend(found)
+        if values is None:
+            continue
+        session_id, what = values["id"], f"session '{values['id']}'"
+        if session_id in first_line_of_id:
+            problems.append(Problem(shown, record.key_lines["id"], (
+                f"{what}: id is already used on line {first_line_of_id[session_id]};"
+                " give each session its own id (ids are calendar UIDs and never reused)")))
+            continue
+        first_line_of_id[session_id] = record.key_lines["id"]
+        topic = topics.get(values["topic"])
+        if topic is None:
+            near = difflib.get_close_matches(values["topic"], list(topics), n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"create content/topics/{values['topic']}.md"
+            problems.append(Problem(shown, record.key_lines["topic"], (
+                f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
+            continue
+        if site is None:
+            continue
+        if not _times_are_valid(values, record, site, shown, what, problems):
+            continue
+        sessions.append(Session(
+            id=session_id, topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
+            zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
+            source_line=line))
+    used = {session.topic.slug for session in sessions}
+    for slug, topic in sorted(topics.items()):
+        if slug not in used and not any(p.path == shown and not p.is_warning for p in problems):
+            problems.append(Problem(topic.source, 0, (
+                f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
+    return sessions
+
+
+def _session_label(record: object) -> str:
+    if isinstance(record, Mapping) and isinstance(record.get("id"), str) and record.get("id"):
+        return f"session '{record['id']}'"
+    return "session"
+
+
+def _times_are_valid(values: dict, record: Mapping, site: Site, shown: str, what: str,
+                     problems: list[Problem]) -> bool:
+    start, end = values["start"], values["end"]
+    if end <= start:
+        if end == start:
+            message = f"ends when it starts ({start:%H:%M}); correct `end`"
+        elif end.hour < 6 <= start.hour:
+            message = (f"ends ({end:%H:%M}) before it starts ({start:%H:%M}); a session cannot run past"
+                       " midnight: end it by 23:59 or split it into two sessions")
+        else:
+            message = f"ends ({end:%H:%M}) before it starts ({start:%H:%M}); swap the times"
+        problems.append(Problem(shown, record.key_lines["end"], f"{what}: {message}"))
+        return False
+    valid = True
+    for key in ("start", "end"):
+        local = datetime.combine(values["date"], values[key])
+        aware = local.replace(tzinfo=site.zone)
+        if aware.astimezone(timezone.utc).astimezone(site.zone).replace(tzinfo=None) != local:
+            problems.append(Problem(shown, record.key_lines[key], (
+                f"{what}: {local:%Y-%m-%d %H:%M} does not exist in {site.time_zone}"
+                " (clocks spring forward that night); choose a time outside the skipped hour")))
+            valid = False
+        elif aware.utcoffset() != aware.replace(fold=1).utcoffset():
+            problems.append(Problem(shown, record.key_lines[key], (
+                f"{what}: {local:%Y-%m-%d %H:%M} happens twice in {site.time_zone}"
+                " (clocks fall back that night); choose a time outside the repeated hour")))
+            valid = False
+    return valid

@@ -1,0 +1,121 @@
+"""Schedule + layouts -> HTML, XML and text OutputFiles, and the layouts' assets as they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import formatting
+from .model import ContentError, OutputFile, Problem, Schedule
+
+LAYOUT_FILES = ("index.html", "topic.html", "session.html", "page.html", "print.html", "404.html",
+                "sitemap.xml", "robots.txt")
+
+
+def template_environment(layouts: Path) -> jinja2.Environment:
+    """A Jinja environment that escapes by default and fails on any undefined name."""
+    if not layouts.is_dir():
+        raise ContentError([Problem(layouts.name, 0, (
+            f"folder not found at {layouts.name}/; run the build from the project folder"
+            " (the one holding content/ and layouts/)"))])
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(layouts),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(
+        long_date=formatting.long_date, short_date=formatting.short_date,
+        month_heading=formatting.month_heading, time_range=formatting.time_range,
+        iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
+        webcal=formatting.webcal, google_subscribe=formatting.google_subscribe)
+    return environment
+
+
+def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[OutputFile]:
+    """Every page of the site, rendered in memory."""
+    topic_pages = [("topic.html", t.page_path, {"topic": t, "sessions": schedule.sessions_of(t),
+                                                     "feed_path": t.feed_path}, t.source)
+                   for t in schedule.topics]
+    session_pages = [("session.html", s.page_path, {"session": s, "feed_path": s.feed_path},
+                      f"content/sessions.yaml:{s.source_line}") for s in schedule.sessions]
+    free_pages = [("page.html", p.page_path, {"page": p}, p.source) for p in schedule.pages]
+    plan = [
+        ("index.html", "", {}, "layouts/index.html"),
+        *topic_pages,
+        *session_pages,
+        *free_pages,
+        ("print.html", "print/", {}, "layouts/print.html"),
+        ("404.html", "404.html", {}, "layouts/404.html"),
+        ("sitemap.xml", "sitemap.xml", {"pages": _sitemap_paths(schedule)}, "layouts/sitemap.xml"),
+        ("robots.txt", "robots.txt", {}, "layouts/robots.txt"),
+    ]
+    problems, files = [], []
+    for layout, path, extra, source in plan:
+        try:
+            files.append(_render(layouts, layout, path, schedule, extra, source))
+        except ContentError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ContentError(sorted(set(problems)))
+    return files
+
+
+def _sitemap_paths(schedule: Schedule) -> list[str]:
+    return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
+            *(p.page_path for p in schedule.pages), "print/"]
+
+
+def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Schedule, extra: dict,
+            source: str) -> OutputFile:
+    file_path = path + "index.html" if path == "" or path.endswith("/") else path
+
+    def link(target: str) -> str:
+        return formatting.relative_url(target, file_path)
+
+    context = {"site": schedule.site, "schedule": schedule, "page_path": path, "link": link,
+               "absolute": schedule.site.absolute, "safe_html": Markup, "feed_path": "schedule.ics", **extra}
+    try:
+        text = layouts.get_template(layout).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise ContentError([Problem(f"layouts/{error.name or layout}", error.lineno or 0, (
+            f"template syntax error: {error.message}; check the {{% %}} and {{{{ }}}} tags on this line"))]) from None
+    except jinja2.UndefinedError as error:
+        line = _template_line(error, layouts)
+        raise ContentError([Problem(line[0] or f"layouts/{layout}", line[1], (
+            f"{error.message}; check the spelling of the name, or that this layout receives it"))]) from None
+    except jinja2.TemplateNotFound as error:
+        raise ContentError([Problem(f"layouts/{layout}", 0, (
+            f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
+    return OutputFile(file_path, text.encode("utf-8"), source)
+
+
+def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, int]:
+    """The layout file and line where rendering failed, from the traceback Jinja rewrites."""
+    traceback = error.__traceback__
+    found = ("", 0)
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        loader_root = Path(layouts.loader.searchpath[0]).resolve()
+        try:
+            relative = Path(filename).resolve().relative_to(loader_root)
+            found = (f"layouts/{relative.as_posix()}", traceback.tb_lineno)
+        except ValueError:
+            pass
+        traceback = traceback.tb_next
+    return found
+
+
+def copy_assets(layouts: Path) -> list[OutputFile]:
+    """The layouts' static files (CSS, icons, script), copied byte for byte."""
+    assets = layouts / "assets"
+    files = []
+    for path in sorted(assets.rglob("*")) if assets.is_dir() else []:
+        if path.is_file() and not path.name.startswith("."):
+            relative = path.relative_to(layouts).as_posix()
+            files.append(OutputFile(relative, path.read_bytes(), f"layouts/{relative}"))
+    return files
