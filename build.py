@@ -20,18 +20,21 @@ PROJECT = Path(__file__).resolve().parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="build.py", description=__doc__.split("\n\n")[0],
+        prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
-    parser.add_argument("--out", type=Path, default=PROJECT / "site",
-                        help="folder to build into; it is replaced as a whole (default: site/)")
+    parser.add_argument("--project", type=Path, default=PROJECT,
+                        help="folder holding content/ and layouts/ (default: the folder of build.py)")
+    parser.add_argument("--out", type=Path,
+                        help="folder to build into; it is replaced as a whole (default: site/ in the project)")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
     args = parser.parse_args(argv)
 
     from microsite import ContentError, build  # after argparse, so --help answers at once
 
+    out = args.out or args.project / "site"
     began = time.perf_counter()
     try:
-        schedule = build(PROJECT, args.out, args.base_url)
+        schedule = build(args.project, out, args.base_url)
     except ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -42,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     for warning in schedule.warnings:
         print(warning, file=sys.stderr)
     elapsed = time.perf_counter() - began
-    print(f"Built {len(schedule.sessions)} sessions of {len(schedule.topics)} topics into "
-          f"{_shown(args.out)} in {elapsed:.2f} s.")
+    sessions, topics = len(schedule.sessions), len(schedule.topics)
+    print(f"Built {sessions} session{'s' * (sessions != 1)} of {topics} topic{'s' * (topics != 1)} into "
+          f"{_shown(out)} in {elapsed:.2f} s.")
     return 0
 
 

@@ -25,10 +25,6 @@ class FieldError(ValueError):
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-def text(value: str) -> str:
-    return " ".join(value.split()) if "\n" not in value.strip() else value.strip()
-
-
 def one_line(value: str) -> str:
     cleaned = " ".join(value.split())
     if not cleaned:
@@ -36,12 +32,16 @@ def one_line(value: str) -> str:
     return cleaned
 
 
+def suggest_slug(value: str) -> str:
+    """A safe slug close to what the editor wrote: 'Psychological Safety' -> 'psychological-safety'."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "session-1"
+
+
 def slug(value: str) -> str:
     if not SLUG.fullmatch(value):
-        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "session-1"
         raise FieldError(
             f"'{value}' is not a safe slug; use lowercase letters, digits and single hyphens,"
-            f" e.g. '{suggestion}'")
+            f" e.g. '{suggest_slug(value)}'")
     return value
 
 
@@ -67,9 +67,14 @@ def clock_time(value: str) -> time:
     return time(hour, minute)
 
 
+STATUSES = ("scheduled", "cancelled")
+
+
 def status(value: str) -> str:
-    if value not in ("scheduled", "cancelled"):
-        raise FieldError(f"'{value}' is not a status; use `scheduled` or `cancelled`")
+    if value not in STATUSES:
+        near = difflib.get_close_matches(value.lower(), STATUSES, n=1, cutoff=0.7)
+        hint = f"did you mean `{near[0]}`?" if near else "use `scheduled` or `cancelled`"
+        raise FieldError(f"'{value}' is not a status; {hint}")
     return value
 
 

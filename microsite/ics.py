@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vDuration, vText
 
 from .model import OutputFile, Schedule, Session
 from .vtimezone import build_vtimezone
@@ -47,7 +47,7 @@ def _calendar_file(path: str, schedule: Schedule, sessions: tuple[Session, ...],
     calendar.add("x-wr-timezone", site.time_zone)
     refresh = timedelta(hours=site.feed_refresh_hours)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", refresh)
+    calendar.add("x-published-ttl", vDuration(refresh))
     calendar.add("url", site.absolute(path), parameters={"VALUE": "URI"})
     calendar.add("source", site.absolute(path), parameters={"VALUE": "URI"})
     if sessions:

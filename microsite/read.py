@@ -54,12 +54,12 @@ def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
     problems: list[Problem] = []
     site = _read_site(content / "site.yaml", project, base_url, problems)
     topics = _read_markdown_folder(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True)
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
     pages = _read_markdown_folder(content / "pages", project, PAGE_FIELDS, Page, problems, required=False)
     for page in pages:
         if page.slug in RESERVED_SLUGS:
-            problems.append(Problem(page.source, 0, (
+            problems.append(Problem(page.source, 1, (
                 f"the name '{page.slug}' is used by the generator's own pages; rename the file")))
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
     errors = [p for p in problems if not p.is_warning]
     if errors or site is None:
         raise ContentError(problems)
@@ -69,7 +69,7 @@ def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
     never = datetime.max.replace(tzinfo=timezone.utc)
     return Schedule(
         site=site,
-        topics=tuple(sorted(topics.values(), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
+        topics=tuple(sorted(filter(None, topics.values()), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
         sessions=tuple(sorted(sessions, key=lambda s: (s.start, s.id))),
         pages=tuple(sorted(pages, key=lambda p: p.slug)),
         published_at=content_changed_at(content),
@@ -104,7 +104,7 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
 
 
 def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field], kind: type,
-                          problems: list[Problem], required: bool) -> dict[str, Topic] | list[Page]:
+                          problems: list[Problem], required: bool) -> dict[str, Topic | None] | list[Page]:
     shown_folder = _shown(folder, project)
     if not folder.is_dir():
         if required:
@@ -118,15 +118,14 @@ def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field],
         if path.suffix != ".md":
             problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
             continue
-        try:
-            slug = fields.slug(path.stem)
-        except fields.FieldError as error:
-            problems.append(Problem(shown, 0, f"file name {error}.md"))
+        if not fields.SLUG.fullmatch(path.stem):
+            problems.append(Problem(shown, 1, (
+                f"file name '{path.name}' is not a safe name for a web address; rename it to"
+                f" '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        item = _read_markdown_file(path, shown, slug, schema, kind, problems)
-        if item is not None:
-            items[slug] = item
-    return items if kind is Topic else list(items.values())
+        items[path.stem] = _read_markdown_file(path, shown, path.stem, schema, kind, problems)
+    # A file that exists but has problems maps to None: sessions naming it are not reported twice.
+    return items if kind is Topic else [item for item in items.values() if item is not None]
 
 
 def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Field], kind: type,
@@ -136,7 +135,7 @@ def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Fie
         problems.append(source.problem)
         return None
     if not source.text.strip():
-        problems.append(Problem(shown, 0, "is empty; add front matter with `title:` and `summary:` and a description"))
+        problems.append(Problem(shown, 1, "is empty; add front matter with `title:` and `summary:` and a description"))
         return None
     document = split_front_matter(source.text, shown)
     problems.extend(document.problems)
@@ -169,14 +168,16 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     if found:
         return []
     if data is None or (isinstance(data, Sequence) and not data):
-        problems.append(Problem(shown, 0, "lists no sessions; add entries that start with `- id:`"))
+        problems.append(Problem(shown, 1, "lists no sessions; add entries that start with `- id:`"))
         return []
     if not isinstance(data, Sequence):
         problems.append(Problem(shown, getattr(data, "line", 1), (
             "must be a list of sessions, each starting with `- id:`; check the first entry")))
         return []
-    sessions, first_line_of_id = [], {}
+    sessions, first_line_of_id, referenced = [], {}, set()
     for record, line in zip(data, data.item_lines):
+        if isinstance(record, Mapping) and isinstance(record.get("topic"), str):
+            referenced.add(record["topic"])  # even if the entry has other problems
         values, found = fields.convert_record(record, SESSION_FIELDS, shown, line, _session_label(record))
         problems.extend(found)
         if values is None:
@@ -189,6 +190,8 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             continue
         first_line_of_id[session_id] = record.key_lines["id"]
         topic = topics.get(values["topic"])
+        if topic is None and values["topic"] in topics:
+            continue  # the topic file exists but has problems of its own, reported there
         if topic is None:
             near = difflib.get_close_matches(values["topic"], list(topics), n=1)
             hint = f"did you mean '{near[0]}'?" if near else f"create content/topics/{values['topic']}.md"
@@ -203,10 +206,9 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             id=session_id, topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
             zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
             source_line=line))
-    used = {session.topic.slug for session in sessions}
     for slug, topic in sorted(topics.items()):
-        if slug not in used and not any(p.path == shown and not p.is_warning for p in problems):
-            problems.append(Problem(topic.source, 0, (
+        if topic is not None and slug not in referenced:
+            problems.append(Problem(topic.source, 1, (
                 f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
     return sessions
 

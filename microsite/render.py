@@ -83,7 +83,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
         text = layouts.get_template(layout).render(context)
     except jinja2.TemplateSyntaxError as error:
         raise ContentError([Problem(f"layouts/{error.name or layout}", error.lineno or 0, (
-            f"template syntax error: {error.message}; check the {{% %}} and {{{{ }}}} tags on this line"))]) from None
+            f"template syntax error: {(error.message or '').rstrip('.')}; check the {{% %}} and {{{{ }}}} tags on this line"))]) from None
     except jinja2.UndefinedError as error:
         line = _template_line(error, layouts)
         raise ContentError([Problem(line[0] or f"layouts/{layout}", line[1], (

@@ -118,9 +118,11 @@ def _line_loader(base: type, problems: list[Problem], shown_as: str, offset: int
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offset: int) -> Problem:
     mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "syntax error"
+    if "quoted scalar" in str(error.context) and error.context_mark:
+        mark, problem = error.context_mark, "a quoted value is never closed"  # point at the opening quote
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
-    problem = error.problem or error.context or "syntax error"
     source_line = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
     if "\t" in problem or "\t" in source_line[: max(column, 1)]:
         fix = "YAML indentation must use spaces; replace the tab with spaces"
@@ -130,8 +132,8 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
         fix = "check the `&name` and `*name` markers"
     elif "could not find expected ':'" in problem or "expected <block end>" in problem:
         fix = "check the indentation of this line against the lines above it, and that each key ends with ':'"
-    elif "found unexpected end of stream" in problem or "while scanning a quoted scalar" in str(error.context):
-        fix = "close the quotation mark opened here"
+    elif problem == "a quoted value is never closed":
+        fix = "add the closing quotation mark at the end of the value"
     else:
         fix = "check the indentation and quoting near this point"
     return Problem(shown_as, line + offset if line else 0, f"YAML syntax error at column {column}: {problem}; {fix}")

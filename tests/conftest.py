@@ -1,0 +1,82 @@
+"""Shared fixtures: a throwaway project made from a dict of files, and ways to build it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The smallest valid program; a test replaces or removes files to show exactly what it changes.
+MINIMAL_FILES = {
+    "content/site.yaml": """\
+        title: Test Program
+        organisation: Test Office
+        description: A schedule used by the tests.
+        time_zone: America/Detroit
+        time_zone_label: Eastern Time
+        base_url: https://schedule.example.org/
+        """,
+    "content/topics/alpha.md": """\
+        ---
+        title: Alpha
+        summary: The alpha topic.
+        ---
+        Alpha is the first topic.
+        """,
+    "content/sessions.yaml": """\
+        - id: alpha-1
+          topic: alpha
+          date: 2023-02-17
+          start: 12:00
+          end: 14:00
+        """,
+}
+
+
+def write_project(root: Path, files: dict[str, str | bytes | None], layouts: bool = True) -> Path:
+    """Lay out a project: MINIMAL_FILES overridden by `files` (None removes one), plus the real layouts."""
+    merged = {**MINIMAL_FILES, **files}
+    for name, content in merged.items():
+        if content is None:
+            continue
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8", newline="\n")
+    if layouts and not (root / "layouts").exists():
+        shutil.copytree(REPO / "layouts", root / "layouts")
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """make_project({"content/sessions.yaml": "..."}) -> a project folder with that content."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes | None] | None = None, layouts: bool = True) -> Path:
+        return write_project(tmp_path / f"project{next(counter)}", files or {}, layouts)
+
+    return make
+
+
+def run_build(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run build.py as an editor would, on `project`."""
+    environment = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1672531200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--project", str(project), *args],
+        capture_output=True, text=True, env=environment, timeout=120, check=False)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with a hash of its bytes, to compare whole trees."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}

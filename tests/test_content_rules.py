@@ -1,0 +1,194 @@
+"""The editors' contract: each bad input gets exactly this message, and a clean exit 1.
+
+One row per rule. `session(...)` writes content/sessions.yaml with one entry, whose lines are
+1 id, 2 topic, 3 date, 4 start, 5 end, then any extra fields in the order given.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_build
+
+SESSIONS = "content/sessions.yaml"
+TOPIC = "content/topics/alpha.md"
+SITE = "content/site.yaml"
+SITE_HEAD = ("title: T\norganisation: O\ndescription: D\ntime_zone: America/Detroit\n"
+             "time_zone_label: Eastern Time\n")
+
+
+def session(**fields: str | None) -> str:
+    entry = {"id": "alpha-1", "topic": "alpha", "date": "2023-02-17", "start": "12:00", "end": "14:00"}
+    entry.update(fields)
+    lines = [f"{key}: {value}" for key, value in entry.items() if value is not None]
+    return "- " + "\n  ".join(lines) + "\n"
+
+
+BAD_INPUTS = [
+    ("unknown field, with a did-you-mean", {SESSIONS: session(start=None, strat="12:00")}, [
+        "content/sessions.yaml:1: session 'alpha-1': missing `start:`; add it",
+        "content/sessions.yaml:5: session 'alpha-1': unknown field `strat`; did you mean `start`?"]),
+    ("missing required field", {SESSIONS: session(end=None)}, [
+        "content/sessions.yaml:1: session 'alpha-1': missing `end:`; add it"]),
+    ("date not YYYY-MM-DD", {SESSIONS: session(date="2023-2-17")}, [
+        "content/sessions.yaml:3: session 'alpha-1': `date` '2023-2-17' is not a date;"
+        " write it as YYYY-MM-DD, e.g. 2023-02-17"]),
+    ("impossible date", {SESSIONS: session(date="2023-02-30")}, [
+        "content/sessions.yaml:3: session 'alpha-1': `date` '2023-02-30' is not a day in the calendar;"
+        " check the month and day"]),
+    ("24:00", {SESSIONS: session(end="24:00")}, [
+        "content/sessions.yaml:5: session 'alpha-1': `end` '24:00' is not a time of day; use 00:00 to 23:59"
+        " (a session cannot run past midnight)"]),
+    ("12-hour time", {SESSIONS: session(start="2pm")}, [
+        "content/sessions.yaml:4: session 'alpha-1': `start` '2pm' is not a time; write 24-hour HH:MM,"
+        " e.g. 12:00 for noon or 15:30 for 3:30 p.m."]),
+    ("end before start", {SESSIONS: session(start="14:00", end="13:00")}, [
+        "content/sessions.yaml:5: session 'alpha-1': ends (13:00) before it starts (14:00); swap the times"]),
+    ("end equals start", {SESSIONS: session(end="12:00")}, [
+        "content/sessions.yaml:5: session 'alpha-1': ends when it starts (12:00); correct `end`"]),
+    ("across midnight", {SESSIONS: session(start="22:00", end="01:00")}, [
+        "content/sessions.yaml:5: session 'alpha-1': ends (01:00) before it starts (22:00); a session cannot"
+        " run past midnight: end it by 23:59 or split it into two sessions"]),
+    ("spring-forward gap", {SESSIONS: session(date="2023-03-12", start="02:30", end="04:00")}, [
+        "content/sessions.yaml:4: session 'alpha-1': 2023-03-12 02:30 does not exist in America/Detroit"
+        " (clocks spring forward that night); choose a time outside the skipped hour"]),
+    ("fall-back repeated hour", {SESSIONS: session(date="2023-11-05", start="01:30", end="03:00")}, [
+        "content/sessions.yaml:4: session 'alpha-1': 2023-11-05 01:30 happens twice in America/Detroit"
+        " (clocks fall back that night); choose a time outside the repeated hour"]),
+    ("topic without a file", {SESSIONS: session(topic="alpah")}, [
+        "content/sessions.yaml:2: session 'alpha-1': topic 'alpah' has no file content/topics/alpah.md;"
+        " did you mean 'alpha'?",
+        "content/topics/alpha.md:1: warning: topic 'alpha' has no sessions in content/sessions.yaml;"
+        " it gets a page but no dates"]),
+    ("duplicate id", {SESSIONS: session() + session()}, [
+        "content/sessions.yaml:6: session 'alpha-1': id is already used on line 1; give each session its own id"
+        " (ids are calendar UIDs and never reused)"]),
+    ("id that is not a safe slug", {SESSIONS: session(id="../Alpha 1")}, [
+        "content/sessions.yaml:1: session '../Alpha 1': `id` '../Alpha 1' is not a safe slug;"
+        " use lowercase letters, digits and single hyphens, e.g. 'alpha-1'"]),
+    ("status misspelt", {SESSIONS: session(status="canceled")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `status` 'canceled' is not a status; did you mean `cancelled`?"]),
+    ("a list where one value belongs", {SESSIONS: session(location="[Room 1, Room 2]")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `location` is a list but should be a single value;"
+        " write it on one line after `location:`"]),
+    ("same key twice in one entry", {SESSIONS: session() + "  date: 2023-02-18\n"}, [
+        "content/sessions.yaml:6: `date` appears twice in one entry (first on line 3); keep one of them"]),
+    ("YAML: unclosed quote", {SESSIONS: session(location='"Room 1')}, [
+        "content/sessions.yaml:6: YAML syntax error at column 13: a quoted value is never closed;"
+        " add the closing quotation mark at the end of the value"]),
+    ("YAML: tab indentation", {SESSIONS: session().replace("  topic", "\ttopic")}, [
+        "content/sessions.yaml:2: YAML syntax error at column 1: found character '\\t' that cannot start any"
+        " token; YAML indentation must use spaces; replace the tab with spaces"]),
+    ("YAML: unquoted colon in a value", {SESSIONS: session(location="Room: 5 and: more")}, [
+        "content/sessions.yaml:6: YAML syntax error at column 17: mapping values are not allowed here;"
+        " a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""]),
+    ("sessions.yaml not a list", {SESSIONS: "id: alpha-1\ntopic: alpha\n"}, [
+        "content/sessions.yaml:1: must be a list of sessions, each starting with `- id:`; check the first entry"]),
+    ("sessions.yaml empty", {SESSIONS: ""}, [
+        "content/sessions.yaml:1: lists no sessions; add entries that start with `- id:`"]),
+    ("bytes that are not UTF-8", {SESSIONS: session().encode() + b"  location: caf\xe9\n"}, [
+        "content/sessions.yaml:6: byte 0xe9 is not UTF-8; save the file with UTF-8 encoding"
+        " (in VS Code: 'Reopen with Encoding', then 'Save with Encoding', UTF-8)"]),
+    ("topic without front matter", {TOPIC: "Just some text.\n"}, [
+        "content/topics/alpha.md:1: has no front matter; start the file with a line `---`, then `title:` and"
+        " `summary:`, then another `---` line before the text"]),
+    ("topic without title", {TOPIC: "---\nsummary: S.\n---\nText.\n"}, [
+        "content/topics/alpha.md:2: front matter: missing `title:`; add it"]),
+    ("front matter never closed", {TOPIC: "---\ntitle: A\nsummary: S.\nText.\n"}, [
+        "content/topics/alpha.md:1: front matter opened by `---` on line 1 is never closed;"
+        " add a line `---` after the last field (did you forget it?)"]),
+    ("empty topic file", {TOPIC: ""}, [
+        "content/topics/alpha.md:1: is empty; add front matter with `title:` and `summary:` and a description"]),
+    ("topic file name not a slug", {TOPIC: None, "content/topics/Alpha Topic.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
+        "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
+        " create content/topics/alpha.md",
+        "content/topics/Alpha Topic.md:1: file name 'Alpha Topic.md' is not a safe name for a web address;"
+        " rename it to 'alpha-topic.md' (lowercase letters, digits and single hyphens)"]),
+    ("site: misspelt key and time zone", {SITE: SITE_HEAD.replace("Detroit", "Detriot") + "base_ulr: https://x.org/\n"}, [
+        "content/site.yaml:1: site settings: missing `base_url:`; add it",
+        "content/site.yaml:4: site settings: `time_zone` 'America/Detriot' is not an IANA time zone name;"
+        " did you mean 'America/Detroit'?",
+        "content/site.yaml:6: site settings: unknown field `base_ulr`; did you mean `base_url`?"]),
+    ("site: relative base URL", {SITE: SITE_HEAD + "base_url: x.org\n"}, [
+        "content/site.yaml:6: site settings: `base_url` 'x.org' is not an absolute URL; write it in full,"
+        " e.g. https://example.org/ally/"]),
+    ("site: email that is not one", {SITE: SITE_HEAD + "base_url: https://x.org/\ncontact_email: nobody\n"}, [
+        "content/site.yaml:7: site settings: `contact_email` 'nobody' is not an email address;"
+        " write it as name@example.org, or leave it empty"]),
+    ("page named like a generated folder", {"content/pages/topics.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
+        "content/pages/topics.md:1: the name 'topics' is used by the generator's own pages; rename the file"]),
+    ("no content folder", {SITE: None, TOPIC: None, SESSIONS: None}, [
+        "content: folder not found at content/; run the build from the project folder"
+        " (the one holding content/ and layouts/)"]),
+]
+
+
+@pytest.mark.parametrize("files, expected", [(files, expected) for _, files, expected in BAD_INPUTS],
+                         ids=[name for name, _, _ in BAD_INPUTS])
+def test_bad_input_is_reported_exactly(make_project, files, expected):
+    result = run_build(make_project(files))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[:-1] == expected
+    assert result.stderr.splitlines()[-1].startswith("Build stopped:")
+
+
+@pytest.mark.parametrize("files, warning", [
+    ({"content/topics/beta.md": "---\ntitle: B\nsummary: S.\n---\n"},
+     "content/topics/beta.md:1: warning: topic 'beta' has no sessions in content/sessions.yaml;"
+     " it gets a page but no dates"),
+    ({TOPIC: "---\ntitle: A\nsummary: S.\n---\nIntro.\n\n# Big heading\n"},
+     "content/topics/alpha.md:7: warning: a `# ` heading repeats the page title; start headings in the"
+     " text at `## `"),
+], ids=["topic with no sessions", "top-level heading in a topic"])
+def test_warnings_do_not_stop_the_build(make_project, files, warning):
+    project = make_project(files)
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [warning]
+    assert (project / "site/index.html").is_file()
+
+
+@pytest.mark.parametrize("sessions_bytes", [
+    b"\xef\xbb\xbf" + session().encode(),
+    session().replace("\n", "\r\n").encode(),
+    session(start='"12:00"', end="'14:00'").encode(),
+], ids=["UTF-8 BOM", "CRLF line endings", "quoted times"])
+def test_what_editors_tools_save_simply_works(make_project, sessions_bytes):
+    project = make_project({SESSIONS: sessions_bytes})
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert "20230217T120000" in (project / "site/schedule.ics").read_text()
+
+
+def test_unquoted_time_is_not_read_as_a_number(make_project):
+    """PyYAML's default loader reads 10:00 as 600 (sexagesimal); the reader keeps it a time."""
+    project = make_project({SESSIONS: session(start="10:00", end="11:30")})
+    assert run_build(project).returncode == 0
+    assert "DTSTART;TZID=America/Detroit:20230217T100000" in (project / "site/schedule.ics").read_text()
+
+
+@pytest.mark.parametrize("layout, change, expected", [
+    ("topic.html", ("{{ topic.summary }}</p>", "{{ topic.summery }}</p>"),
+     "layouts/topic.html:6: 'microsite.model.Topic object' has no attribute 'summery';"
+     " check the spelling of the name, or that this layout receives it"),
+    ("_session.html", ("{% endif %}", "{% endiff %}"),
+     "layouts/_session.html:2: template syntax error: Encountered unknown tag 'endiff'. Jinja was looking"
+     " for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is"
+     " 'if'; check the {% %} and {{ }} tags on this line"),
+], ids=["undefined name", "syntax error"])
+def test_layout_errors_name_the_layout_and_line(make_project, layout, change, expected):
+    project = make_project()
+    path = project / "layouts" / layout
+    path.write_text(path.read_text().replace(*change, 1))
+    result = run_build(project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == expected
+
+
+def test_missing_layouts_folder(make_project):
+    result = run_build(make_project(layouts=False))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "layouts: folder not found at layouts/; run the build from the project folder"
+        " (the one holding content/ and layouts/)")
