@@ -113,23 +113,25 @@ def build_vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone
         vtimezone.add_component(standard)
         return vtimezone
     for kind_is_daylight in (False, True):
-        runs = _runs([c for c in changes if c.is_daylight == kind_is_daylight])
-        for index, (run, ordinal) in enumerate(runs):
-            vtimezone.add_component(_observance(run, ordinal, is_last=index == len(runs) - 1))
+        for run, ordinal in _runs([c for c in changes if c.is_daylight == kind_is_daylight]):
+            # A rule still in force in the last covered year goes on; one that stopped (a zone
+            # that gave up daylight saving, say) ends with its last transition.
+            goes_on = run[-1].onset.year == last_year + 1 and ordinal is not None
+            vtimezone.add_component(_observance(run, ordinal, goes_on))
     return vtimezone
 
 
-def _observance(run: list[Transition], ordinal: int | None, is_last: bool):
+def _observance(run: list[Transition], ordinal: int | None, goes_on: bool):
     first = run[0]
     observance = TimezoneDaylight() if first.is_daylight else TimezoneStandard()
     observance.add("dtstart", first.onset)
     observance.add("tzoffsetfrom", first.offset_from)
     observance.add("tzoffsetto", first.offset_to)
     observance.add("tzname", first.name)
-    if len(run) > 1 or is_last and ordinal is not None:
+    if len(run) > 1 or goes_on:
         rule = {"freq": "yearly", "bymonth": first.onset.month,
                 "byday": f"{ordinal}{_WEEKDAYS[first.onset.weekday()]}"}
-        if not is_last:
+        if not goes_on:
             rule["until"] = run[-1].at_utc
         observance.add("rrule", rule)
     return observance

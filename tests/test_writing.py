@@ -1,0 +1,87 @@
+"""Writing the site: same input, same bytes; a failed build changes nothing; the old site is replaced whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO, run_build, tree_digest
+from microsite import ContentError
+from microsite.model import OutputFile
+from microsite.write import check_outputs
+
+
+def test_two_builds_give_identical_bytes(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run_build(REPO, "--out", str(first)).returncode == 0
+    assert run_build(REPO, "--out", str(second)).returncode == 0
+    assert tree_digest(first) == tree_digest(second)
+    assert run_build(REPO, "--out", str(first)).returncode == 0  # rebuilding in place
+    assert tree_digest(first) == tree_digest(second)
+
+
+def test_no_machine_path_leaks_into_the_site(tmp_path):
+    out = tmp_path / "site"
+    assert run_build(REPO, "--out", str(out)).returncode == 0
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert str(tmp_path).encode() not in path.read_bytes()
+            assert str(REPO).encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize("breakage", [
+    ("content/sessions.yaml", lambda text: text.replace("end: 14:00", "end: 25:00")),
+    ("layouts/index.html", lambda text: text.replace("{% endfor %}", "{% endfro %}", 1)),
+    ("layouts/topic.html", lambda text: text.replace("topic.title", "topic.titel", 1)),
+], ids=["content error", "layout syntax error", "layout undefined name"])
+def test_failed_build_leaves_the_previous_site_as_it_was(make_project, breakage):
+    project = make_project()
+    assert run_build(project).returncode == 0
+    before = tree_digest(project / "site")
+    path, change = breakage
+    (project / path).write_text(change((project / path).read_text()))
+    result = run_build(project)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert tree_digest(project / "site") == before
+    assert sorted(p.name for p in project.iterdir()) == ["content", "layouts", "site"]  # no staging left
+
+
+def test_deleted_topic_disappears_from_the_site(make_project):
+    project = make_project({"content/topics/beta.md": "---\ntitle: Beta\nsummary: S.\n---\n"})
+    assert run_build(project).returncode == 0
+    assert (project / "site/topics/beta/index.html").is_file()
+    (project / "content/topics/beta.md").unlink()
+    assert run_build(project).returncode == 0
+    assert not (project / "site/topics/beta").exists() and not (project / "site/topics/beta.ics").exists()
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_up(make_project):
+    project = make_project()
+    leftover = project / ".site.new-999999999"
+    (leftover / "half").mkdir(parents=True)
+    assert run_build(project).returncode == 0
+    assert not leftover.exists()
+
+
+def test_two_outputs_with_one_path_name_both_sources():
+    files = [OutputFile("topics/a/index.html", b"", "content/topics/a.md"),
+             OutputFile("topics/A/index.html", b"", "content/pages/x.md")]
+    with pytest.raises(ContentError) as error:
+        check_outputs(files)
+    assert str(error.value) == (
+        "content/pages/x.md: writes topics/A/index.html, which content/topics/a.md also writes;"
+        " rename one of them")
+
+
+def test_an_output_path_cannot_leave_the_site():
+    with pytest.raises(ContentError, match="would write outside the site"):
+        check_outputs([OutputFile("../escape.html", b"", "content/pages/x.md")])
+
+
+@pytest.mark.parametrize("out", [".", "content", "layouts", "content/site", ".."])
+def test_refuses_an_output_folder_that_would_destroy_the_project(make_project, out):
+    project = make_project()
+    before = tree_digest(project)
+    result = run_build(project, "--out", str(project / out))
+    assert result.returncode == 1
+    assert "cannot be the output folder" in result.stderr
+    assert tree_digest(project) == before
