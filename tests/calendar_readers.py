@@ -26,6 +26,9 @@ def _utc(moment: datetime) -> datetime:
 
 
 def read_with_vobject(path: Path) -> Instants:
+    # vobject keeps the first VTIMEZONE it sees for a TZID in a process-wide table and ignores
+    # later files' own definitions; clear it so that each file is read with its own VTIMEZONE.
+    vars(vobject.icalendar)["__tzidMap"].clear()
     calendar = vobject.readOne(path.read_text(encoding="utf-8"))
     return {event.uid.value: (_utc(event.dtstart.value), _utc(event.dtend.value))
             for event in getattr(calendar, "vevent_list", [])}
