@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Build the schedule microsite: content/ and layouts/ in, a deployable site/ out.
 
-  python build.py                 build into site/
+  python build.py                 build into site/ (a preview: records nothing)
+  python build.py publish         record the schedule as published in content/published.yaml,
+                                  then build; commit that file with your change
+  python build.py publish --withdraw ID
+                                  also forget a published session deleted from sessions.yaml
   python build.py --out DIR       build into DIR instead
   python build.py --base-url URL  publish under another address (e.g. a GitHub Pages sub-path)
 
@@ -22,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
+    parser.add_argument("command", nargs="?", choices=["build", "publish"], default="build",
+                        help="build (the default) or publish")
+    parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
+                        help="with publish: remove this published session for good (repeatable)")
     parser.add_argument("--project", type=Path, default=PROJECT,
                         help="folder holding content/ and layouts/ (default: the folder of build.py)")
     parser.add_argument("--out", type=Path,
@@ -29,12 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
     args = parser.parse_args(argv)
 
-    from microsite import ContentError, build  # after argparse, so --help answers at once
+    if args.withdraw and args.command != "publish":
+        parser.error("--withdraw goes with publish: python build.py publish --withdraw ID")
+
+    from microsite import ContentError, build, publish  # after argparse, so --help answers at once
 
     out = args.out or args.project / "site"
     began = time.perf_counter()
     try:
-        schedule = build(args.project, out, args.base_url)
+        if args.command == "publish":
+            schedule = publish(args.project, out, args.base_url, frozenset(args.withdraw))
+        else:
+            schedule = build(args.project, out, args.base_url)
     except ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

@@ -5,18 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from .data import render_data
+from .hosting import render_host_config
 from .ics import render_calendars
 from .model import ContentError, Problem, Schedule
 from .read import read_schedule
 from .render import copy_assets, render_pages, template_environment
+from .publish import publication_time, record_publication, write_record
+from .published import read_record
 from .write import check_outputs, write_site
 
-__all__ = ["ContentError", "Problem", "build", "check_output_folder", "render_site"]
+__all__ = ["ContentError", "Problem", "build", "check_output_folder", "publish", "render_site"]
 
 
-def render_site(project: Path, base_url: str | None = None) -> tuple[Schedule, list]:
+def render_site(project: Path, base_url: str | None = None,
+                withdrawing: frozenset[str] = frozenset()) -> tuple[Schedule, list]:
     """Read the content and render every output file in memory; write nothing."""
-    schedule = read_schedule(project / "content", base_url)
+    schedule = read_schedule(project / "content", base_url, withdrawing)
     layouts = template_environment(project / "layouts")
     files = [
         *render_pages(schedule, layouts),
@@ -24,6 +28,7 @@ def render_site(project: Path, base_url: str | None = None) -> tuple[Schedule, l
         *render_calendars(schedule),
         *render_data(schedule),
     ]
+    files += render_host_config(schedule, files)
     check_outputs(files)
     return schedule, files
 
@@ -34,6 +39,16 @@ def build(project: Path, out: Path, base_url: str | None = None) -> Schedule:
     schedule, files = render_site(project, base_url)
     write_site(files, out)
     return schedule
+
+
+def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset()) -> Schedule:
+    """Record the schedule as published in content/published.yaml, then build the site from it."""
+    check_output_folder(project, out)
+    schedule, _ = render_site(project, base_url, withdraw)  # nothing is recorded unless it builds
+    problems: list[Problem] = []
+    old = read_record(project / "content", problems)
+    write_record(project / "content", record_publication(schedule, old, publication_time(), set(withdraw)))
+    return build(project, out, base_url)
 
 
 def check_output_folder(project: Path, out: Path) -> None:

@@ -26,7 +26,9 @@ def render_data(schedule: Schedule) -> list[OutputFile]:
         "sessions": [
             {"id": session.id, "uid": session_uid(schedule, session), "topic": session.topic.slug,
              "title": session.topic.title, "start": iso_minutes(session.start), "end": iso_minutes(session.end),
-             "status": session.status, "location": session.location or None, "note": session.note or None,
+             "status": session.status, "reason": session.reason or None,
+             "moved_from": iso_minutes(session.moved_from) if session.moved_from else None,
+             "location": session.location or None, "note": session.note or None, "sequence": session.sequence,
              "url": site.absolute(session.page_path), "ics": site.absolute(session.feed_path)}
             for session in schedule.sessions
         ],

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import quote
 from datetime import date, datetime, time
 
-from .model import Session
+from .model import Change, Session
 
 
 def long_date(day: date) -> str:
@@ -73,11 +72,25 @@ def end_clock(session: Session) -> str:
     return time_range(session).split("–")[1]
 
 
-def webcal(feed_url: str) -> str:
-    """The webcal:// form of a feed URL, which opens the system's calendar app as a subscription."""
-    return "webcal://" + feed_url.split("://", 1)[1]
+def moment(when: datetime) -> str:
+    """Friday, February 10, 2023, noon: a past start time as a sentence names it."""
+    clock = _clock(when.timetz().replace(tzinfo=None), True)
+    return f"{long_date(when.date())}, {clock}"
 
 
-def google_subscribe(feed_url: str) -> str:
-    """Google Calendar's "add by URL" link for a feed (the cid form, which takes a webcal URL)."""
-    return "https://calendar.google.com/calendar/render?cid=" + quote(webcal(feed_url), safe="")
+def change_text(change: Change) -> str:
+    """One line of the "what changed" page and the Atom feed."""
+    def when(text: str) -> str:
+        return moment(datetime.fromisoformat(text)) if text else "a time not given"
+
+    title, kind = change.title, change.kind
+    if kind == "published":
+        return f"The schedule was published with {change.after} sessions."
+    if kind == "moved":
+        return f"Moved: {title}, from {when(change.before)} to {when(change.after)}."
+    if kind == "relocated":
+        return f"New location for {title}: {change.after or 'none given'} (was {change.before or 'none given'})."
+    if kind == "withdrawn":
+        return f"Removed from the schedule: session {change.session_id}."
+    label = {"added": "Added", "cancelled": "Cancelled", "reinstated": "Back on the schedule"}.get(kind, kind)
+    return f"{label}: {title}, {when(change.after)}."

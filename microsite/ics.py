@@ -67,16 +67,18 @@ def _event(schedule: Schedule, session: Session) -> Event:
     site = schedule.site
     event = Event()
     event.add("uid", session_uid(schedule, session))
-    event.add("dtstamp", schedule.published_at)
-    event.add("last-modified", schedule.published_at)
+    event.add("dtstamp", session.modified)
+    event.add("last-modified", session.modified)
     event.add("dtstart", session.start)
     event.add("dtend", session.end)
-    event.add("sequence", 0)
+    event.add("sequence", session.sequence)
     event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
     title = session.topic.title
     event.add("summary", vText(f"Cancelled: {title}" if session.is_cancelled else title))
     page = site.absolute(session.page_path)
     lines = [session.topic.summary]
+    if session.is_cancelled:
+        lines.insert(0, f"This session is cancelled. {session.reason}".strip())
     if session.note:
         lines.append(session.note)
     lines.append(f"Details: {page}")

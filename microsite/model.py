@@ -91,7 +91,13 @@ class Session:
     location: str  # empty when not announced
     status: str  # "scheduled" or "cancelled"
     note: str  # empty, or a short plain-text remark shown with the session
+    reason: str  # empty, or why it was cancelled; shown only for a cancelled session
     source_line: int  # where the entry starts in content/sessions.yaml
+    # What subscribers were last given, from content/published.yaml (see microsite.published):
+    sequence: int = 0  # iCalendar SEQUENCE: rises with every published change
+    modified: datetime | None = None  # UTC; DTSTAMP and LAST-MODIFIED of the event
+    moved_from: datetime | None = None  # the previous start, if the last published change moved it
+    is_pending: bool = False  # differs from the published record: `build.py publish` will record it
 
     @property
     def start(self) -> datetime:
@@ -130,6 +136,23 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One published change to the schedule, for the "what changed" page and its Atom feed."""
+
+    at: datetime  # UTC, when it was published
+    kind: str  # published, added, moved, cancelled, reinstated, relocated, withdrawn
+    session_id: str
+    title: str  # the topic's title at the time
+    before: str  # ISO start (for moves) or location (for relocations) before the change; else empty
+    after: str  # the same after the change
+
+    @property
+    def key(self) -> str:
+        """A permanent identity for the Atom entry."""
+        return "-".join(filter(None, (f"{self.at:%Y%m%dT%H%M%SZ}", self.kind, self.session_id)))
+
+
+@dataclass(frozen=True)
 class Month:
     """Sessions grouped under one month heading on the schedule."""
 
@@ -145,8 +168,12 @@ class Schedule:
     topics: tuple[Topic, ...]  # in order of their first session, then by title
     sessions: tuple[Session, ...]  # in order of start time, then id
     pages: tuple[Page, ...]  # by slug
-    published_at: datetime  # UTC; DTSTAMP and LAST-MODIFIED, from the content's history
+    published_at: datetime  # UTC; when the content last changed, from its history
+    changes: tuple[Change, ...] = field(default=())  # newest first
     warnings: tuple[Problem, ...] = field(default=())
+
+    def session(self, session_id: str) -> Session | None:
+        return next((s for s in self.sessions if s.id == session_id), None)
 
     def sessions_of(self, topic: Topic) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.topic.slug == topic.slug)

@@ -11,6 +11,7 @@ from .fields import Field
 from .history import content_changed_at
 from .markup import render_markdown, top_heading_lines
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
+from .published import Record, apply_record, pending_notices, read_record
 from .sourcefile import Mapping, Sequence, parse_yaml, read_text, split_front_matter
 
 # The editors' contract, one schema per file kind; README.md documents each field.
@@ -39,12 +40,13 @@ SESSION_FIELDS = {
     "location": Field(fields.one_line, default=""),
     "status": Field(fields.status, default="scheduled"),
     "note": Field(fields.one_line, default=""),
+    "reason": Field(fields.one_line, default=""),
 }
 # Page slugs that would collide with the generator's own folders.
-RESERVED_SLUGS = {"assets", "print", "sessions", "topics"}
+RESERVED_SLUGS = {"assets", "changes", "print", "sessions", "topics"}
 
 
-def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
+def read_schedule(content: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset()) -> Schedule:
     """Read and check everything under `content`; raise ContentError listing every problem."""
     if not content.is_dir():
         raise ContentError([Problem(content.name, 0, (
@@ -60,6 +62,12 @@ def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
         if page.slug in RESERVED_SLUGS:
             problems.append(Problem(page.source, 1, (
                 f"the name '{page.slug}' is used by the generator's own pages; rename the file")))
+    record = read_record(content, problems)
+    changed_at = content_changed_at(content)
+    withdrawn = Record({k: v for k, v in record.sessions.items() if k not in withdrawing}, record.changes)
+    sessions = apply_record(sessions, withdrawn, changed_at, problems)
+    if record.sessions:  # before the first publication there is nothing to be out of date with
+        problems.extend(pending_notices(sessions))
     errors = [p for p in problems if not p.is_warning]
     if errors or site is None:
         raise ContentError(problems)
@@ -72,7 +80,8 @@ def read_schedule(content: Path, base_url: str | None = None) -> Schedule:
         topics=tuple(sorted(filter(None, topics.values()), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
         sessions=tuple(sorted(sessions, key=lambda s: (s.start, s.id))),
         pages=tuple(sorted(pages, key=lambda p: p.slug)),
-        published_at=content_changed_at(content),
+        published_at=changed_at,
+        changes=record.changes,
         warnings=tuple(sorted(problems)),
     )
 
@@ -205,7 +214,7 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
         sessions.append(Session(
             id=session_id, topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
             zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
-            source_line=line))
+            reason=values["reason"], source_line=line))
     for slug, topic in sorted(topics.items()):
         if topic is not None and slug not in referenced:
             problems.append(Problem(topic.source, 1, (

@@ -7,11 +7,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import formatting
+from . import formatting, links
+from .structured import event_json_ld
 from .model import ContentError, OutputFile, Problem, Schedule
-
-LAYOUT_FILES = ("index.html", "topic.html", "session.html", "page.html", "print.html", "404.html",
-                "sitemap.xml", "robots.txt")
 
 
 def template_environment(layouts: Path) -> jinja2.Environment:
@@ -32,7 +30,9 @@ def template_environment(layouts: Path) -> jinja2.Environment:
         long_date=formatting.long_date, short_date=formatting.short_date,
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
-        webcal=formatting.webcal, google_subscribe=formatting.google_subscribe)
+        moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal, google_subscribe=links.google_subscribe)
+    environment.globals.update(
+        event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add, outlook_add=links.outlook_add)
     return environment
 
 
@@ -50,6 +50,8 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[Output
         *session_pages,
         *free_pages,
         ("print.html", "print/", {}, "layouts/print.html"),
+        ("changes.html", "changes/", {}, "layouts/changes.html"),
+        ("changes.xml", "changes.xml", {"updated": _feed_updated(schedule)}, "layouts/changes.xml"),
         ("404.html", "404.html", {}, "layouts/404.html"),
         ("sitemap.xml", "sitemap.xml", {"pages": _sitemap_paths(schedule)}, "layouts/sitemap.xml"),
         ("robots.txt", "robots.txt", {}, "layouts/robots.txt"),
@@ -65,9 +67,14 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[Output
     return files
 
 
+def _feed_updated(schedule: Schedule) -> str:
+    latest = schedule.changes[0].at if schedule.changes else schedule.published_at
+    return latest.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _sitemap_paths(schedule: Schedule) -> list[str]:
     return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
-            *(p.page_path for p in schedule.pages), "print/"]
+            *(p.page_path for p in schedule.pages), "print/", "changes/"]
 
 
 def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Schedule, extra: dict,

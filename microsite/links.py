@@ -1,0 +1,55 @@
+"""Links that hand a feed or a session to a calendar app: Google, Outlook.com, Microsoft 365, Apple."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from urllib.parse import quote, urlencode
+
+from .model import Session, Site
+
+_OUTLOOK_HOSTS = {"outlook": "outlook.live.com", "office": "outlook.office.com"}
+
+
+def webcal(feed_url: str) -> str:
+    """The webcal:// form of a feed URL: Apple Calendar and desktop apps open it as a subscription."""
+    return "webcal://" + feed_url.split("://", 1)[1]
+
+
+def google_subscribe(feed_url: str) -> str:
+    """Google Calendar's "add by URL" link (the cid form, which takes the webcal URL)."""
+    return "https://calendar.google.com/calendar/r?cid=" + quote(webcal(feed_url), safe="")
+
+
+def outlook_subscribe(feed_url: str, name: str, service: str) -> str:
+    """Outlook.com's or Microsoft 365's "add calendar from the web" link."""
+    query = urlencode({"url": feed_url, "name": name})
+    return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/addfromweb?{query}"
+
+
+def _utc_compact(session_time) -> str:
+    return session_time.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _details(session: Session, site: Site) -> str:
+    return f"{session.topic.summary}\n\n{site.absolute(session.page_path)}"
+
+
+def google_add(session: Session, site: Site) -> str:
+    """Google Calendar's event template, in UTC with the site's zone named (ctz) for display."""
+    query = {"action": "TEMPLATE", "text": session.topic.title,
+             "dates": f"{_utc_compact(session.start)}/{_utc_compact(session.end)}",
+             "ctz": site.time_zone, "details": _details(session, site)}
+    if session.location:
+        query["location"] = session.location
+    return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
+
+
+def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
+    """Outlook's compose deep link for one event, with UTC start and end."""
+    query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": session.topic.title,
+             "startdt": session.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "enddt": session.end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "body": _details(session, site)}
+    if session.location:
+        query["location"] = session.location
+    return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/deeplink/compose?" + urlencode(query, quote_via=quote)
