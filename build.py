@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Build the schedule microsite: content/ and layouts/ in, a deployable site/ out.
 
-  python build.py                 build into site/ (a preview: records nothing)
-  python build.py publish         record the schedule as published in content/published.yaml,
-                                  then build; commit that file with your change
+  python build.py                 build into site/ (records nothing: a preview of the next publication)
+  python build.py serve           preview at http://127.0.0.1:8000/, rebuilt and reloaded on every save
+  python build.py check           check content, layouts, links and feeds without writing site/
+  python build.py publish         record the schedule as published in content/published.yaml, then
+                                  build; commit that file with your change
   python build.py publish --withdraw ID
                                   also forget a published session deleted from sessions.yaml
-  python build.py --out DIR       build into DIR instead
-  python build.py --base-url URL  publish under another address (e.g. a GitHub Pages sub-path)
 
 Content problems are printed as `path:line: problem; fix`, and the previous site is left as it was.
 """
@@ -22,46 +22,64 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
-    parser.add_argument("command", nargs="?", choices=["build", "publish"], default="build",
-                        help="build (the default) or publish")
-    parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
-                        help="with publish: remove this published session for good (repeatable)")
+    parser.add_argument("command", nargs="?", choices=["build", "serve", "check", "publish"], default="build",
+                        help="what to do (default: build)")
     parser.add_argument("--project", type=Path, default=PROJECT,
                         help="folder holding content/ and layouts/ (default: the folder of build.py)")
     parser.add_argument("--out", type=Path,
                         help="folder to build into; it is replaced as a whole (default: site/ in the project)")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
+    parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
+                        help="with publish: remove this published session for good (repeatable)")
+    parser.add_argument("--port", type=int, default=8000, help="with serve: the port (default: 8000)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="with serve: the address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--open", action="store_true", help="with serve: open the preview in a browser")
     args = parser.parse_args(argv)
-
     if args.withdraw and args.command != "publish":
         parser.error("--withdraw goes with publish: python build.py publish --withdraw ID")
+    return args
 
-    from microsite import ContentError, build, publish  # after argparse, so --help answers at once
 
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    import microsite  # after argparse, so that --help answers at once
+
+    if args.command == "serve":
+        from microsite.serve import serve
+
+        serve(args.project, args.host, args.port, args.open)
+        return 0
     out = args.out or args.project / "site"
     began = time.perf_counter()
     try:
-        if args.command == "publish":
-            schedule = publish(args.project, out, args.base_url, frozenset(args.withdraw))
+        if args.command == "check":
+            schedule = microsite.check(args.project, args.base_url)
+        elif args.command == "publish":
+            schedule = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw))
         else:
-            schedule = build(args.project, out, args.base_url)
-    except ContentError as error:
+            schedule = microsite.build(args.project, out, args.base_url)
+    except microsite.ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         errors = sum(not problem.is_warning for problem in error.problems)
-        print(f"Build stopped: {errors} problem{'s' * (errors != 1)} to fix; the previous site was left as it was.",
-              file=sys.stderr)
+        left = "nothing was written" if args.command == "check" else "the previous site was left as it was"
+        print(f"{'Check failed' if args.command == 'check' else 'Build stopped'}: {errors} problem"
+              f"{'s' * (errors != 1)} to fix; {left}.", file=sys.stderr)
         return 1
     for warning in schedule.warnings:
         print(warning, file=sys.stderr)
-    elapsed = time.perf_counter() - began
     sessions, topics = len(schedule.sessions), len(schedule.topics)
-    print(f"Built {sessions} session{'s' * (sessions != 1)} of {topics} topic{'s' * (topics != 1)} into "
-          f"{_shown(out)} in {elapsed:.2f} s.")
+    counted = f"{sessions} session{'s' * (sessions != 1)} of {topics} topic{'s' * (topics != 1)}"
+    elapsed = time.perf_counter() - began
+    if args.command == "check":
+        print(f"Checked {counted}: content, layouts, links and feeds are fine ({elapsed:.2f} s).")
+    else:
+        print(f"Built {counted} into {_shown(out)} in {elapsed:.2f} s.")
     return 0
 
 

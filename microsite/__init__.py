@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from .check import check_feeds, check_links
 from .data import render_data
 from .hosting import render_host_config
 from .ics import render_calendars
 from .model import ContentError, Problem, Schedule
 from .read import read_schedule
-from .render import copy_assets, render_pages, template_environment
 from .publish import publication_time, record_publication, write_record
-from .published import read_record
+from .published import UNPUBLISHED, read_record
+from .render import copy_assets, render_pages, template_environment
 from .write import check_outputs, write_site
 
-__all__ = ["ContentError", "Problem", "build", "check_output_folder", "publish", "render_site"]
+__all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
 
 
 def render_site(project: Path, base_url: str | None = None,
@@ -49,6 +51,19 @@ def publish(project: Path, out: Path, base_url: str | None = None, withdraw: fro
     old = read_record(project / "content", problems)
     write_record(project / "content", record_publication(schedule, old, publication_time(), set(withdraw)))
     return build(project, out, base_url)
+
+
+def check(project: Path, base_url: str | None = None) -> Schedule:
+    """Everything a build checks, plus links, anchors and feeds; write nothing.
+
+    Changes not yet recorded by `publish` are errors here: this is the gate before publishing.
+    """
+    schedule, files = render_site(project, base_url)
+    problems = [*check_links(files, schedule.site.base_url), *check_feeds(files, schedule)]
+    problems += [replace(p, is_warning=False) for p in schedule.warnings if p.code == UNPUBLISHED]
+    if problems:
+        raise ContentError([*problems, *(p for p in schedule.warnings if p.code != UNPUBLISHED)])
+    return schedule
 
 
 def check_output_folder(project: Path, out: Path) -> None:

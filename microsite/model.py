@@ -17,6 +17,7 @@ class Problem:
     line: int  # 1-based; 0 when the problem concerns the file as a whole
     message: str  # "what is wrong; how to fix it"
     is_warning: bool = False  # warnings are printed but do not stop the build
+    code: str = field(default="", compare=False)  # a name for the kind, where a caller treats it apart
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -22,6 +22,7 @@ from .model import Change, Problem, Session
 from .sourcefile import Mapping, Sequence, parse_yaml, read_text
 
 RECORD_NAME = "published.yaml"
+UNPUBLISHED = "unpublished"  # the code of the warning about changes not yet recorded
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,13 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def apply_record(sessions: list[Session], record: Record, content_time: datetime,
+def apply_record(sessions: list[Session], listed: set[str], record: Record, content_time: datetime,
                  problems: list[Problem]) -> list[Session]:
-    """Give each session the SEQUENCE and stamps its record implies; report published sessions gone."""
-    listed = {session.id for session in sessions}
+    """Give each session the SEQUENCE and stamps its record implies; report published sessions gone.
+
+    `listed` holds every id written in sessions.yaml, including entries that have problems of
+    their own, so that a typo in one field is not also reported as a deleted session.
+    """
     for session_id, recorded in sorted(record.sessions.items()):
         if session_id not in listed:
             problems.append(Problem(f"content/{RECORD_NAME}", recorded.line, (
@@ -129,4 +133,4 @@ def pending_notices(sessions: list[Session]) -> list[Problem]:
     return [Problem("content/sessions.yaml", pending[0].source_line, (
         f"{len(pending)} session{'s' * (len(pending) != 1)} new or changed since the last publication ({names});"
         " run `python build.py publish` to record them, then commit content/published.yaml with your change"),
-        is_warning=True)]
+        is_warning=True, code=UNPUBLISHED)]

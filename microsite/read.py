@@ -56,7 +56,9 @@ def read_schedule(content: Path, base_url: str | None = None, withdrawing: froze
     problems: list[Problem] = []
     site = _read_site(content / "site.yaml", project, base_url, problems)
     topics = _read_markdown_folder(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True)
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
+    listed: set[str] = set()  # every id written in sessions.yaml, even in entries with problems
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems, listed)
+    sessions_unreadable = any(p.path.endswith("sessions.yaml") and not p.is_warning and not listed for p in problems)
     pages = _read_markdown_folder(content / "pages", project, PAGE_FIELDS, Page, problems, required=False)
     for page in pages:
         if page.slug in RESERVED_SLUGS:
@@ -65,7 +67,9 @@ def read_schedule(content: Path, base_url: str | None = None, withdrawing: froze
     record = read_record(content, problems)
     changed_at = content_changed_at(content)
     withdrawn = Record({k: v for k, v in record.sessions.items() if k not in withdrawing}, record.changes)
-    sessions = apply_record(sessions, withdrawn, changed_at, problems)
+    if sessions_unreadable:  # a syntax error hides every entry; do not call them all deleted
+        withdrawn = Record({}, record.changes)
+    sessions = apply_record(sessions, listed, withdrawn, changed_at, problems)
     if record.sessions:  # before the first publication there is nothing to be out of date with
         problems.extend(pending_notices(sessions))
     errors = [p for p in problems if not p.is_warning]
@@ -162,8 +166,8 @@ def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Fie
                 body_html=render_markdown(document.body), source=shown)
 
 
-def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic],
-                   problems: list[Problem]) -> list[Session]:
+def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
+                   problems: list[Problem], listed: set[str]) -> list[Session]:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
@@ -187,6 +191,8 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     for record, line in zip(data, data.item_lines):
         if isinstance(record, Mapping) and isinstance(record.get("topic"), str):
             referenced.add(record["topic"])  # even if the entry has other problems
+        if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+            listed.add(record["id"])
         values, found = fields.convert_record(record, SESSION_FIELDS, shown, line, _session_label(record))
         problems.extend(found)
         if values is None:

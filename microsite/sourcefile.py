@@ -124,8 +124,11 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
     source_line = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+    value = source_line.split(":", 1)[1].strip() if ":" in source_line else source_line.strip().lstrip("- ")
     if "\t" in problem or "\t" in source_line[: max(column, 1)]:
         fix = "YAML indentation must use spaces; replace the tab with spaces"
+    elif value[:1] in tuple("*&!%@`[{>|"):
+        fix = f"a value that starts with {value[0]} must be in quotes, e.g. \"{value[:20]}\""
     elif "mapping values are not allowed" in problem:
         fix = "a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""
     elif "found duplicate anchor" in problem or "found undefined alias" in problem:

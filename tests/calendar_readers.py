@@ -16,7 +16,7 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-ICALJS = Path(__file__).resolve().parent / "icaljs"
+NODE_TOOLS = Path(__file__).resolve().parent / "node"
 
 Instants = dict[str, tuple[datetime, datetime]]
 
@@ -39,23 +39,23 @@ def read_with_ical(path: Path) -> Instants:
     return {event.uid: (_utc(event.dtstart), _utc(event.dtend)) for event in calendar.events}
 
 
-def icaljs_available() -> bool:
-    return shutil.which("node") is not None and (ICALJS / "node_modules" / "ical.js").is_dir()
-
-
-def require_icaljs() -> None:
-    """Skip where Node or ical.js is absent locally; in CI their absence is a failure."""
-    if not icaljs_available():
-        message = "ical.js not installed: run `npm ci --prefix tests/icaljs` (needs Node.js)"
+def require_node_package(name: str) -> None:
+    """Skip where Node or the package is absent locally; in CI their absence is a failure."""
+    if shutil.which("node") is None or not (NODE_TOOLS / "node_modules" / name).is_dir():
+        message = f"{name} not installed: run `npm ci --prefix tests/node` (needs Node.js)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
 
 
+def require_icaljs() -> None:
+    require_node_package("ical.js")
+
+
 def read_with_icaljs(paths: list[Path]) -> dict[Path, Instants]:
     """All files in one Node process; ical.js registers each file's own VTIMEZONE, as Thunderbird does."""
     require_icaljs()
-    output = subprocess.run(["node", str(ICALJS / "read_feeds.mjs"), *map(str, paths)],
+    output = subprocess.run(["node", str(NODE_TOOLS / "read_feeds.mjs"), *map(str, paths)],
                             capture_output=True, text=True, check=True, timeout=120).stdout
     parsed = json.loads(output)
     return {Path(name): {event["uid"]: (_parse_js(event["start"]), _parse_js(event["end"]))
@@ -66,7 +66,7 @@ def read_with_icaljs(paths: list[Path]) -> dict[Path, Instants]:
 def read_icaljs_events(paths: list[Path]) -> dict[str, list[dict]]:
     """ical.js's view of each file's events, with uid, sequence, status and summary."""
     require_icaljs()
-    output = subprocess.run(["node", str(ICALJS / "read_feeds.mjs"), *map(str, paths)],
+    output = subprocess.run(["node", str(NODE_TOOLS / "read_feeds.mjs"), *map(str, paths)],
                             capture_output=True, text=True, check=True, timeout=120).stdout
     return json.loads(output)
 

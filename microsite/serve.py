@@ -1,0 +1,199 @@
+"""`build.py serve`: a live preview that rebuilds on save and reloads the browser.
+
+The only importer of livereload. The preview is built into a temporary folder outside the
+project (so a build never triggers itself), through the same atomic writer as `build.py`, so a
+request never sees a half-written site. A broken edit keeps the last good site on disk while
+every page shows the problems, until a save fixes them and the site comes back by itself.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from livereload.watcher import Watcher
+from tornado import ioloop, web
+
+from . import build
+from .model import ContentError, Problem
+
+POLL_MS = 50  # how often content/ and layouts/ are checked for saves
+QUIET_S = 0.05  # a burst of saves closer together than this becomes one rebuild
+
+
+class BuildState:
+    """The outcome of the last build, shared by the watcher and the request handler."""
+
+    problems: list[Problem] = []
+    built_at: float = 0.0  # time.monotonic() of the last successful build
+
+
+class PreviewHandler(StaticFileHandler):
+    """Serves the last good site, or the error page while the content has errors."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        # Tornado checks the normalised path; also refuse symbolic links that lead outside the site.
+        real_root, real_path = os.path.realpath(root), os.path.realpath(absolute_path)
+        if real_path != real_root and not real_path.startswith(real_root + os.sep):
+            raise web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        if BuildState.problems and _is_page(path):
+            self.set_status(500)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(error_page(BuildState.problems))
+            return
+        try:
+            await super().get(path, include_body)
+        except web.HTTPError as error:
+            if error.status_code != 404:
+                raise
+            self.set_status(404)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            page = Path(self.root) / "404.html"
+            self.finish(page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title>")
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")  # a preview is always the latest build
+        if path.endswith(".ics"):
+            self.set_header("Content-Type", "text/calendar; charset=utf-8")
+
+
+def _is_page(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name == "" or name.endswith(".html") or "." not in name
+
+
+def error_page(problems: list[Problem]) -> str:
+    """A readable, accessible page listing what to fix; it stays until the content is fixed."""
+    items = "\n".join(
+        f'<li><code>{html.escape(p.path)}{":" + str(p.line) if p.line else ""}</code>'
+        f'{" (warning)" if p.is_warning else ""}: {html.escape(p.message)}</li>' for p in problems)
+    count = sum(not p.is_warning for p in problems)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Build stopped: {count} problem{'s' * (count != 1)} to fix</title>
+<style>
+body {{ font: 1.05rem/1.6 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1a21; background: #fff; }}
+h1 {{ color: #8a1c1c; }} code {{ font-weight: 700; }} li {{ margin: 0.6rem 0; }}
+@media (prefers-color-scheme: dark) {{ body {{ color: #f2eef6; background: #16121b; }} h1 {{ color: #ffb3b3; }} }}
+</style>
+</head>
+<body>
+<main>
+<h1>The site could not be rebuilt</h1>
+<p role="status">{count} problem{'s' * (count != 1)} to fix. Each line names the file and line to open.
+This page reloads by itself when you save a fix; until then the last good site is kept.</p>
+<ol>
+{items}
+</ol>
+</main>
+</body>
+</html>
+"""
+
+
+class SaveWatcher(Watcher):
+    """Polls content/ and layouts/ every POLL_MS and rebuilds once a burst of saves is over."""
+
+    def __init__(self, folders: list[Path], rebuild):
+        super().__init__()
+        self.folders, self.rebuild = folders, rebuild
+        self.snapshot = self._take_snapshot()
+        self.changed_at: float | None = None
+        self.running = False
+
+    def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
+        found = {}
+        for folder in self.folders:
+            for root, folders, files in os.walk(folder):
+                folders[:] = [name for name in folders if not name.startswith(".")]
+                for name in files:
+                    path = os.path.join(root, name)
+                    try:
+                        info = os.stat(path)
+                    except OSError:  # deleted between listing and stat: the next poll sees it
+                        continue
+                    found[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
+        return found
+
+    def start(self, callback) -> bool:
+        ioloop.PeriodicCallback(self._poll, POLL_MS).start()
+        return True  # livereload need not poll on its own
+
+    def examine(self):
+        return None, None  # all work happens in _poll
+
+    def _poll(self) -> None:
+        current = self._take_snapshot()
+        if current != self.snapshot:
+            self.snapshot, self.changed_at = current, time.monotonic()
+        if self.changed_at is not None and not self.running and time.monotonic() - self.changed_at >= QUIET_S:
+            self.changed_at, self.running = None, True
+            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.rebuild)
+            ioloop.IOLoop.current().add_future(future, self._rebuilt)
+
+    def _rebuilt(self, future) -> None:
+        self.running = False
+        future.result()
+        LiveReloadHandler.reload_waiters(path="*")
+
+
+def rebuild(project: Path, out: Path) -> bool:
+    """Build the preview; print the outcome as `build.py` does; remember problems for the browser."""
+    began = time.perf_counter()
+    try:
+        schedule = build(project, out)
+    except ContentError as error:
+        BuildState.problems = list(error.problems)
+        for problem in error.problems:
+            print(problem, file=sys.stderr, flush=True)
+        print("Build stopped; the browser shows the problems until you save a fix.", file=sys.stderr, flush=True)
+        return False
+    except Exception as error:  # a bug must not stop the preview an editor is working in
+        BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
+        print(f"internal error: {error!r}", file=sys.stderr, flush=True)
+        return False
+    BuildState.problems, BuildState.built_at = [], time.monotonic()
+    for warning in schedule.warnings:
+        print(warning, file=sys.stderr, flush=True)
+    print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms.", flush=True)
+    return True
+
+
+def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
+    """Build, serve on host:port, and rebuild on every save until interrupted."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {host} makes the preview reachable from other machines;"
+              " use the default 127.0.0.1 unless you mean it", file=sys.stderr)
+    preview = Path(tempfile.mkdtemp(prefix="microsite-preview-"))
+    out = preview / "site"
+    try:
+        rebuild(project, out)
+        if not out.exists():
+            out.mkdir()  # serve the error page until the first good build
+        watcher = SaveWatcher([project / "content", project / "layouts"], lambda: rebuild(project, out))
+        watcher.executor = ThreadPoolExecutor(max_workers=1)
+        server = Server(watcher=watcher)
+        server.SFH = PreviewHandler
+        url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+        print(f"Previewing at {url} (Ctrl+C to stop). Watching content/ and layouts/.", flush=True)
+        server.serve(port=port, host=host, root=str(out), open_url_delay=0.5 if open_browser else None,
+                     restart_delay=0)
+    finally:
+        shutil.rmtree(preview, ignore_errors=True)
+

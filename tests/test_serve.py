@@ -1,0 +1,135 @@
+"""`build.py serve`: an editor's save shows up in the browser; a broken save shows the problems."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+WAIT_S = 15  # generous: the machine running the tests may be busy
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.status, error.read().decode("utf-8")
+
+
+def _wait_for(condition, what: str):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+        except (urllib.error.URLError, ConnectionError, OSError):
+            result = None
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"not seen within {WAIT_S} s: {what}")
+
+
+class Preview:
+    def __init__(self, project: Path, log: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "serve", "--project", str(project), "--port", str(self.port)],
+            stdout=log.open("w"), stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "0"})
+        _wait_for(lambda: _get(self.url)[0] == 200, "the preview answering")
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def preview(make_project, tmp_path):
+    server = Preview(make_project(), tmp_path / "serve.log")
+    yield server
+    server.stop()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_saved_edit_appears_and_reloads(preview, make_project):
+    project = Path(preview.process.args[4])
+    status, page = _get(preview.url + "topics/alpha/")
+    assert status == 200 and "<h1>Alpha</h1>" in page
+    assert "livereload.js" in page  # the script that reloads open tabs
+    _edit(project / "content/topics/alpha.md", "title: Alpha", "title: Alpha Revised")
+    _wait_for(lambda: "<h1>Alpha Revised</h1>" in _get(preview.url + "topics/alpha/")[1], "the edited title")
+
+
+def test_a_broken_edit_shows_the_problems_and_the_site_comes_back(preview):
+    project = Path(preview.process.args[4])
+    _edit(project / "content/sessions.yaml", "end: 14:00", "end: 25:00")
+    status, page = _wait_for(lambda: (lambda r: r if r[0] == 500 else None)(_get(preview.url)), "the error page")
+    assert "<code>content/sessions.yaml:5</code>" in page
+    assert "`end` &#x27;25:00&#x27; is not a time of day" in page
+    assert '<html lang="en">' in page and "<h1>" in page
+    assert _get(preview.url + "assets/style.css")[0] == 200  # the last good site is still there
+    assert "content/sessions.yaml:5: session 'alpha-1': `end` '25:00'" in preview.output()
+    _edit(project / "content/sessions.yaml", "end: 25:00", "end: 14:30")
+    _wait_for(lambda: _get(preview.url)[0] == 200, "the site again")
+    assert "2:30 p.m." in _get(preview.url)[1]
+    assert preview.process.poll() is None
+
+
+def test_a_burst_of_saves_is_one_rebuild(preview):
+    project = Path(preview.process.args[4])
+    _wait_for(lambda: preview.output().count("Rebuilt in") == 1, "the first build")
+    for number in range(5):
+        (project / "content/topics" / f"extra-{number}.md").write_text(f"---\ntitle: E{number}\nsummary: S.\n---\n")
+    _wait_for(lambda: _get(preview.url + "topics/extra-4/")[0] == 200, "the new topics")
+    time.sleep(0.5)
+    assert preview.output().count("Rebuilt in") == 2
+
+
+def test_missing_pages_get_the_404_page(preview):
+    status, page = _get(preview.url + "no/such/page/")
+    assert status == 404 and "Page not found" in page
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses listening on `port`, from the kernel's socket tables."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.rsplit(":", 1)
+            if state == "0A" and int(port_hex, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_listens_on_loopback_only_by_default(preview):
+    assert _listening_addresses(preview.port) == {"0100007F"}  # 127.0.0.1
+
+
+def test_serve_does_not_write_into_the_project(preview):
+    project = Path(preview.process.args[4])
+    assert sorted(path.name for path in project.iterdir()) == ["content", "layouts"]
