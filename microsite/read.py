@@ -43,7 +43,7 @@ SESSION_FIELDS = {
     "reason": Field(fields.one_line, default=""),
 }
 # Page slugs that would collide with the generator's own folders.
-RESERVED_SLUGS = {"assets", "changes", "print", "sessions", "topics"}
+RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "sessions", "topics"}
 
 
 def read_schedule(content: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset()) -> Schedule:

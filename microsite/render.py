@@ -20,7 +20,7 @@ def template_environment(layouts: Path) -> jinja2.Environment:
             " (the one holding content/ and layouts/)"))])
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layouts),
-        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        autoescape=jinja2.select_autoescape(["html", "xml", "webmanifest"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -51,6 +51,8 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[Output
         *free_pages,
         ("print.html", "print/", {}, "layouts/print.html"),
         ("changes.html", "changes/", {}, "layouts/changes.html"),
+        ("accessibility.html", "accessibility/", {}, "layouts/accessibility.html"),
+        ("site.webmanifest", "site.webmanifest", {}, "layouts/site.webmanifest"),
         ("changes.xml", "changes.xml", {"updated": _feed_updated(schedule)}, "layouts/changes.xml"),
         ("404.html", "404.html", {}, "layouts/404.html"),
         ("sitemap.xml", "sitemap.xml", {"pages": _sitemap_paths(schedule)}, "layouts/sitemap.xml"),
@@ -74,7 +76,7 @@ def _feed_updated(schedule: Schedule) -> str:
 
 def _sitemap_paths(schedule: Schedule) -> list[str]:
     return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
-            *(p.page_path for p in schedule.pages), "print/", "changes/"]
+            *(p.page_path for p in schedule.pages), "print/", "changes/", "accessibility/"]
 
 
 def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Schedule, extra: dict,

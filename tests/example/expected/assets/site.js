@@ -1,18 +1,83 @@
-// Progressive enhancement only: every page works fully without this script.
+// Progressive enhancement only: every page works fully without this script, and then
+// nothing on it claims that a session is upcoming or past.
 "use strict";
 
-// Copy buttons for feed addresses: shown only where the clipboard can be used.
-document.querySelectorAll("button[data-copy]").forEach(function (button) {
-  if (!navigator.clipboard) return;
-  var field = document.getElementById(button.dataset.copy);
-  var status = button.parentElement.querySelector(".copy-status");
-  button.hidden = false;
-  button.addEventListener("click", function () {
-    navigator.clipboard.writeText(field.value).then(function () {
-      status.textContent = "Address copied.";
-    }, function () {
-      field.select();
-      status.textContent = "Select the address and copy it.";
+(function () {
+  // Copy buttons for feed addresses: shown only where the clipboard can be used.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    var field = document.getElementById(button.dataset.copy);
+    var status = button.parentElement.querySelector(".copy-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        status.textContent = "Address copied.";
+      }, function () {
+        field.select();
+        status.textContent = "Select the address and copy it.";
+      });
     });
   });
-});
+
+  // Past and next sessions, by the reader's clock: the built pages never go stale.
+  var sessions = Array.prototype.slice.call(document.querySelectorAll("[data-start][data-end]"));
+  if (!sessions.length) return;
+  var now = Date.now();
+  var next = null;
+  sessions.forEach(function (session) {
+    var cancelled = session.classList.contains("is-cancelled");
+    if (Date.parse(session.dataset.end) <= now) {
+      session.classList.add("is-past");
+      label(session, "past", "This session has taken place.");
+    } else if (!cancelled && (!next || Date.parse(session.dataset.start) < Date.parse(next.dataset.start))) {
+      next = session;
+    }
+    addLocalTime(session);
+  });
+  if (next) {
+    next.classList.add("is-next");
+    label(next, "next", Date.parse(next.dataset.start) <= now ? "Happening now." : "Next session.");
+  }
+  var status = document.getElementById("series-status");
+  if (status) {
+    var title = next && next.querySelector(".session-heading");
+    status.textContent = next
+      ? "Next session: " + title.textContent.trim() + ", " + new Date(next.dataset.start).toLocaleDateString(
+          document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf(next) }) + "."
+      : "This series has ended: every session is in the past.";
+    status.hidden = false;
+  }
+
+  function label(element, kind, text) {
+    var badge = document.createElement("p");
+    badge.className = "session-badge session-badge-" + kind;
+    badge.textContent = text;
+    element.insertBefore(badge, element.firstElementChild);
+  }
+
+  // The site's zone is named in the page; where the reader's clock differs, add their time.
+  function zoneOf(element) {
+    return document.documentElement.dataset.timeZone;
+  }
+
+  function addLocalTime(session) {
+    var when = session.querySelector("time[datetime*='T']");
+    if (!when || !window.Intl) return;
+    var start = new Date(session.dataset.start);
+    var siteOffset = session.dataset.start.slice(-6);
+    var readerMinutes = -start.getTimezoneOffset();
+    var sign = readerMinutes < 0 ? "-" : "+";
+    var readerOffset = sign + pad(Math.floor(Math.abs(readerMinutes) / 60)) + ":" + pad(Math.abs(readerMinutes) % 60);
+    if (readerOffset === siteOffset) return;
+    var format = { hour: "numeric", minute: "2-digit" };
+    var local = document.createElement("span");
+    local.className = "local-time";
+    local.textContent = " (" + start.toLocaleTimeString(document.documentElement.lang, format) + "–" +
+      new Date(session.dataset.end).toLocaleTimeString(document.documentElement.lang, format) + " your time)";
+    when.parentElement.appendChild(local);
+  }
+
+  function pad(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+})();

@@ -1,0 +1,63 @@
+"""Headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright, serving a built site.
+
+Every request for the site's base URL is answered from the built folder, as a static host would;
+any other request is refused and recorded, so a test can assert that pages ask nothing of
+third parties.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+def require_chromium() -> None:
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+class StaticHost:
+    """Answers a browser context's requests for `base_url` from `site`, like any static host."""
+
+    def __init__(self, site: Path, base_url: str):
+        self.site, self.base_url = site, base_url
+        self.foreign: list[str] = []
+
+    def attach(self, context) -> None:
+        context.route("**/*", self._answer)
+
+    def _answer(self, route) -> None:
+        url = route.request.url
+        if not url.startswith(self.base_url):
+            if not url.startswith(("data:", "blob:")):
+                self.foreign.append(url)
+            route.abort()
+            return
+        path = unquote(urlsplit(url).path)[len(urlsplit(self.base_url).path):]
+        target = self.site / path
+        if target.is_dir() or path.endswith("/") or path == "":
+            target = target / "index.html"
+        if target.is_file() and self.site.resolve() in target.resolve().parents:
+            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            route.fulfill(status=200, body=target.read_bytes(), content_type=kind)
+        else:
+            route.fulfill(status=404, body=(self.site / "404.html").read_bytes(), content_type="text/html")
+
+    def pages(self) -> list[str]:
+        """The URL of every HTML page of the site (404.html included)."""
+        found = []
+        for path in sorted(self.site.rglob("*.html")):
+            relative = path.relative_to(self.site).as_posix()
+            found.append(self.base_url + (relative[: -len("index.html")] if relative.endswith("index.html") else relative))
+        return found

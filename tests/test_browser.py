@@ -1,0 +1,272 @@
+"""What readers get, checked in a real browser: accessibility, keyboard, phones, zoom and print.
+
+axe-core on every page in light and dark schemes at 390 and 1280 px; the Nu HTML Checker on every
+page; a keyboard walk through every page; reflow at 320 px and 200% text; print to PDF on Letter
+and A4; the past/upcoming script under a fixed clock, and the pages with scripts off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, StaticHost, require_chromium
+from calendar_readers import NODE_TOOLS, require_node_package
+from conftest import REPO, run_build
+
+BASE_URL = "https://ally-training.example.org/"
+AXE = NODE_TOOLS / "node_modules/axe-core/axe.min.js"
+VNU = NODE_TOOLS / "node_modules/vnu-jar/build/dist/vnu.jar"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "site"
+    assert run_build(REPO, "--out", str(out)).returncode == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def host(site) -> StaticHost:
+    return StaticHost(site, BASE_URL)
+
+
+def _context(browser, host: StaticHost, **options):
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "timezone_id": "America/Detroit",
+                                     "locale": "en-US", **options})
+    host.attach(context)
+    return context
+
+
+def test_every_page_is_found(host):
+    pages = host.pages()
+    assert BASE_URL in pages and BASE_URL + "print/" in pages and BASE_URL + "accessibility/" in pages
+    assert len(pages) == 1 + 7 + 13 + 1 + 1 + 1 + 1 + 1  # schedule, topics, sessions, about, print, changes, a11y, 404
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_axe_finds_no_violations(browser, host, scheme, width):
+    require_node_package("axe-core")
+    context = _context(browser, host, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    violations = []
+    for url in host.pages():
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("""async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+        }""", WCAG_TAGS)
+        violations += [f"{url} {item}" for item in found]
+    context.close()
+    assert violations == []
+    assert host.foreign == []  # no fonts, scripts or trackers from anywhere else
+
+
+def test_nu_html_checker_finds_no_errors(site):
+    require_node_package("vnu-jar")
+    if shutil.which("java") is None:
+        pytest.fail("Java is needed for the Nu HTML Checker (apt-get install default-jre-headless)")
+    pages = sorted(str(path) for path in site.rglob("*.html"))
+    result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
+                            capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m['message']}" for m in messages] == []
+    assert result.returncode == 0
+
+
+FOCUSABLE = "a[href], button:not([hidden]), input, select, textarea, [tabindex]:not([tabindex='-1'])"
+
+
+def test_keyboard_reaches_every_link_with_a_visible_focus(browser, host):
+    context = _context(browser, host)
+    page = context.new_page()
+    problems = []
+    for url in host.pages():
+        page.goto(url)
+        expected = page.eval_on_selector_all(FOCUSABLE, "els => els.filter(e => e.offsetParent !== null || "
+                                             "getComputedStyle(e).position === 'absolute').length")
+        reached, first = [], None
+        for _ in range(expected + 5):
+            page.keyboard.press("Tab")
+            info = page.evaluate("""() => {
+                const e = document.activeElement, s = getComputedStyle(e);
+                const r = e.getBoundingClientRect();
+                return {isBody: e === document.body || e === document.documentElement,
+                        key: e.outerHTML.slice(0, 120) + '|' + Array.from(document.querySelectorAll('*')).indexOf(e),
+                        outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+                        visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight,
+                        text: (e.innerText || e.value || '').trim().slice(0, 40)};
+            }""")
+            if info["isBody"] and reached:
+                break  # past the last element: focus leaves the page
+            first = first or info
+            if info["key"] in [r["key"] for r in reached]:
+                break
+            reached.append(info)
+            if not info["outline"] or not info["visible"]:
+                problems.append(f"{url}: focus not visible on {info['text']!r}")
+        if len(reached) < expected:
+            problems.append(f"{url}: Tab reached {len(reached)} of {expected} focusable elements")
+        if first["text"] != "Skip to main content":
+            problems.append(f"{url}: the first Tab goes to {first['text']!r}, not the skip link")
+    context.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_no_horizontal_scrolling_on_phones(browser, host, width):
+    context = _context(browser, host, viewport={"width": width, "height": 800})
+    page = context.new_page()
+    overflowing = []
+    for url in host.pages():
+        page.goto(url)
+        if page.evaluate("document.documentElement.scrollWidth > innerWidth + 1"):
+            overflowing.append(url)
+    context.close()
+    assert overflowing == []
+
+
+def test_text_at_200_percent_reflows(browser, host):
+    context = _context(browser, host, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    overflowing = []
+    for url in host.pages():
+        page.goto(url)
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        if page.evaluate("document.documentElement.scrollWidth > innerWidth + 1"):
+            overflowing.append(url)
+    context.close()
+    assert overflowing == []
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+@pytest.mark.parametrize("paper", ["Letter", "A4"])
+def test_print_schedule_fits_one_page(browser, host, paper):
+    context = _context(browser, host)
+    page = context.new_page()
+    page.goto(BASE_URL + "print/")
+    page.emulate_media(media="print")
+    assert _pdf_pages(page.pdf(format=paper, prefer_css_page_size=False)) == 1
+    context.close()
+
+
+def test_print_is_black_on_white_at_10pt_or_more_with_the_feed(browser, host):
+    context = _context(browser, host, color_scheme="dark")
+    page = context.new_page()
+    page.goto(BASE_URL + "print/")
+    page.emulate_media(media="print", color_scheme="dark")
+    styles = page.evaluate("""() => Array.from(document.querySelectorAll('main *'))
+        .filter(e => e.offsetParent !== null && e.childNodes.length && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => { const s = getComputedStyle(e); return [s.color, parseFloat(s.fontSize)]; })""")
+    assert styles and {color for color, _ in styles} == {"rgb(0, 0, 0)"}
+    assert min(size for _, size in styles) >= 10 * 96 / 72 - 0.01  # 10 pt in CSS pixels
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+    text = page.inner_text("main")
+    assert "Ally Training Program" in text and BASE_URL + "schedule.ics" in text and "Subscribe" in text
+    context.close()
+
+
+def test_other_pages_print_without_navigation_or_buttons(browser, host):
+    context = _context(browser, host)
+    page = context.new_page()
+    shown = []
+    for url in host.pages():
+        page.goto(url)
+        page.emulate_media(media="print")
+        shown += [f"{url} {tag}" for tag in page.evaluate("""() => Array.from(
+            document.querySelectorAll('nav, button, .skip-link, .subscribe, .add-links, footer'))
+            .filter(e => e.checkVisibility()).map(e => e.tagName + '.' + e.className)""")]
+    context.close()
+    assert shown == []
+
+
+def _schedule_state(browser, host, when: str | None, scripts: bool = True, timezone: str = "America/Detroit"):
+    context = _context(browser, host, java_script_enabled=scripts, timezone_id=timezone)
+    page = context.new_page()
+    if when:
+        page.clock.set_fixed_time(when)
+    page.goto(BASE_URL)
+    page.wait_for_load_state("load")
+    state = page.evaluate("""() => ({
+        past: Array.from(document.querySelectorAll('.session.is-past')).map(e => e.id),
+        next: Array.from(document.querySelectorAll('.session.is-next')).map(e => e.id),
+        badges: Array.from(document.querySelectorAll('.session-badge')).map(e => e.textContent),
+        status: document.getElementById('series-status').hidden ? null : document.getElementById('series-status').textContent,
+        local: Array.from(document.querySelectorAll('.local-time')).map(e => e.textContent),
+        text: document.body.innerText})""")
+    context.close()
+    return state
+
+
+def test_before_the_series_the_first_session_is_next(browser, host):
+    state = _schedule_state(browser, host, "2023-01-15T12:00:00-05:00")
+    assert state["past"] == [] and state["next"] == ["systemic-racism-pt-2-2023-1"]
+    assert state["status"] == "Next session: Systemic Racism Pt. 2, Friday, February 17."
+    assert state["badges"] == ["Next session."]
+
+
+def test_during_the_series_past_sessions_are_marked(browser, host):
+    state = _schedule_state(browser, host, "2023-06-01T12:00:00-04:00")
+    assert state["past"] == ["systemic-racism-pt-2-2023-1", "disability-and-allyship-2023-1",
+                             "systemic-racism-pt-2-2023-2", "disability-and-allyship-2023-2",
+                             "lgbtq-inequities-pt-2-2023-1"]
+    assert state["next"] == ["lgbtq-inequities-pt-2-2023-2"]
+    assert state["badges"].count("This session has taken place.") == 5
+
+
+def test_a_session_in_progress_is_happening_now(browser, host):
+    state = _schedule_state(browser, host, "2023-06-14T15:30:00-04:00")
+    assert state["next"] == ["lgbtq-inequities-pt-2-2023-2"] and "Happening now." in state["badges"]
+
+
+def test_after_the_series_it_says_it_has_ended(browser, host):
+    state = _schedule_state(browser, host, "2024-01-01T09:00:00-05:00")
+    assert len(state["past"]) == 13 and state["next"] == []
+    assert state["status"] == "This series has ended: every session is in the past."
+
+
+def test_without_scripts_nothing_claims_to_be_upcoming(browser, host):
+    state = _schedule_state(browser, host, None, scripts=False)
+    assert state["past"] == state["next"] == state["badges"] == [] and state["status"] is None
+    assert not re.search(r"\b(upcoming|next session|has ended|taken place)\b", state["text"], re.I)
+    assert state["text"].index("February 17, 2023") < state["text"].index("November 30, 2023")
+
+
+def test_readers_elsewhere_also_see_their_local_time(browser, host):
+    state = _schedule_state(browser, host, "2023-01-15T12:00:00Z", timezone="Europe/Berlin")
+    assert state["local"][0] == " (6:00 PM–8:00 PM your time)"
+    assert _schedule_state(browser, host, "2023-01-15T12:00:00Z")["local"] == []
+
+
+def test_reduced_motion_means_no_motion(browser, host):
+    context = _context(browser, host, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(BASE_URL)
+    moving = page.evaluate("""() => Array.from(document.querySelectorAll('*')).filter(e => {
+        const s = getComputedStyle(e);
+        return s.animationName !== 'none' || parseFloat(s.transitionDuration) > 0 || s.scrollBehavior === 'smooth';
+    }).length""")
+    context.close()
+    assert moving == 0
