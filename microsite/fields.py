@@ -101,6 +101,15 @@ def email(value: str) -> str:
     return value
 
 
+ATTENDANCE_MODES = ("in person", "online", "mixed")
+
+
+def attendance_mode(value: str) -> str:
+    if value not in ATTENDANCE_MODES:
+        raise FieldError(f"'{value}' is not an attendance mode; use `in person`, `online` or `mixed`, or leave it out")
+    return value
+
+
 def whole_hours(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 168:
         raise FieldError(f"'{value}' is not a number of hours from 1 to 168; e.g. 12")

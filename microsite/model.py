@@ -45,6 +45,7 @@ class Site:
     language: str  # BCP 47 tag for <html lang>
     contact_email: str  # empty when the program has not published one; pages then leave it out
     feed_refresh_hours: int  # how often calendar apps are asked to poll the feed
+    attendance_mode: str = ""  # "in person", "online" or "mixed"; empty while the program has not said
 
     @property
     def zone(self) -> ZoneInfo:

@@ -25,6 +25,7 @@ SITE_FIELDS = {
     "language": Field(fields.one_line, default="en"),
     "contact_email": Field(fields.email, default=""),
     "feed_refresh_hours": Field(fields.whole_hours, default=12),
+    "attendance_mode": Field(fields.attendance_mode, default=""),
 }
 TOPIC_FIELDS = {
     "title": Field(fields.one_line, required=True),

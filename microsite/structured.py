@@ -10,6 +10,10 @@ from .formatting import iso_minutes
 from .model import Session, Site
 
 
+_ATTENDANCE = {"in person": "OfflineEventAttendanceMode", "online": "OnlineEventAttendanceMode",
+               "mixed": "MixedEventAttendanceMode"}
+
+
 def event_json_ld(session: Session, site: Site) -> Markup:
     """A <script type="application/ld+json"> describing one session."""
     if session.is_cancelled:
@@ -31,8 +35,13 @@ def event_json_ld(session: Session, site: Site) -> Markup:
     }
     if session.moved_from:
         event["previousStartDate"] = iso_minutes(session.moved_from)
+    mode = _ATTENDANCE.get(site.attendance_mode)
+    if mode:
+        event["eventAttendanceMode"] = f"https://schema.org/{mode}"
     if session.location:
         event["location"] = {"@type": "Place", "name": session.location}
+    elif site.attendance_mode == "online":
+        event["location"] = {"@type": "VirtualLocation", "url": site.absolute(session.page_path)}
     text = json.dumps(event, ensure_ascii=False, indent=1)
     # "<", ">" and "&" as JSON escapes: a title containing "</script>" stays text.
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

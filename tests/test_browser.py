@@ -270,3 +270,9 @@ def test_reduced_motion_means_no_motion(browser, host):
     }).length""")
     context.close()
     assert moving == 0
+
+
+def test_css_and_script_stay_small(site):
+    """A page is readable on a slow phone at once: one small stylesheet, one tiny optional script."""
+    assert (site / "assets/style.css").stat().st_size < 16_000
+    assert (site / "assets/site.js").stat().st_size < 5_000

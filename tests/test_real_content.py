@@ -160,3 +160,26 @@ def test_absolute_urls_only_where_they_must_be(site):
 
 def test_contact_email_is_left_out_while_unset(site):
     assert "mailto:" not in "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+
+
+def test_every_session_page_describes_its_event_for_search_engines(site, data):
+    for session in data["sessions"]:
+        page = (site / "sessions" / session["id"] / "index.html").read_text(encoding="utf-8")
+        block = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page, re.S).group(1)
+        event = json.loads(block)
+        assert event["@type"] == "Event" and event["name"] == session["title"]
+        assert event["startDate"] == session["start"] and re.search(r"[+-]\d\d:\d\d$", event["endDate"])
+        assert event["eventStatus"] == "https://schema.org/EventScheduled"
+        assert event["url"] == session["url"] and event["description"]
+        assert event["organizer"]["name"] == "WMed Office of Diversity, Equity and Inclusiveness"
+        assert "eventAttendanceMode" not in event and "location" not in event  # the seed does not say
+
+
+def test_pages_have_descriptions_and_open_graph(site):
+    for page in site.rglob("*.html"):
+        if page.name == "404.html":
+            continue
+        html = page.read_text(encoding="utf-8")
+        for name in ('name="description"', 'property="og:title"', 'property="og:url"', 'rel="canonical"',
+                     'rel="manifest"', 'rel="icon"', 'name="theme-color"'):
+            assert name in html, f"{page}: {name}"
