@@ -32,6 +32,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="folder holding content/ and layouts/ (default: the folder of build.py)")
     parser.add_argument("--out", type=Path,
                         help="folder to build into; it is replaced as a whole (default: site/ in the project)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out even if it holds files that build.py did not make")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
     parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
                         help="with publish: remove this published session for good (repeatable)")
@@ -60,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             schedule = microsite.check(args.project, args.base_url)
         elif args.command == "publish":
-            schedule = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw))
+            schedule = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw), args.force)
         else:
-            schedule = microsite.build(args.project, out, args.base_url)
+            schedule = microsite.build(args.project, out, args.base_url, args.force)
     except microsite.ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

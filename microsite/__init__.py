@@ -35,22 +35,23 @@ def render_site(project: Path, base_url: str | None = None,
     return schedule, files
 
 
-def build(project: Path, out: Path, base_url: str | None = None) -> Schedule:
+def build(project: Path, out: Path, base_url: str | None = None, force: bool = False) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
-    check_output_folder(project, out)
+    check_output_folder(project, out, force)
     schedule, files = render_site(project, base_url)
     write_site(files, out)
     return schedule
 
 
-def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset()) -> Schedule:
+def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),
+            force: bool = False) -> Schedule:
     """Record the schedule as published in content/published.yaml, then build the site from it."""
-    check_output_folder(project, out)
+    check_output_folder(project, out, force)
     schedule, _ = render_site(project, base_url, withdraw)  # nothing is recorded unless it builds
     problems: list[Problem] = []
     old = read_record(project / "content", problems)
     write_record(project / "content", record_publication(schedule, old, publication_time(), set(withdraw)))
-    return build(project, out, base_url)
+    return build(project, out, base_url, force)
 
 
 def check(project: Path, base_url: str | None = None) -> Schedule:
@@ -66,8 +67,8 @@ def check(project: Path, base_url: str | None = None) -> Schedule:
     return schedule
 
 
-def check_output_folder(project: Path, out: Path) -> None:
-    """Refuse an output folder whose replacement would destroy the project or its content."""
+def check_output_folder(project: Path, out: Path, force: bool = False) -> None:
+    """Refuse an output folder whose replacement would destroy the project, or anything not built here."""
     out, project = out.resolve(), project.resolve()
     precious = [project, project / "content", project / "layouts", project / "tests", project / ".git"]
     for folder in precious:
@@ -75,3 +76,12 @@ def check_output_folder(project: Path, out: Path) -> None:
             raise ContentError([Problem(str(out), 0, (
                 "cannot be the output folder: building replaces the whole folder;"
                 " choose a new folder such as site/"))])
+    if not force and out.is_dir() and any(out.iterdir()) and not looks_built(out):
+        raise ContentError([Problem(str(out), 0, (
+            "already holds files that build.py did not make (no index.html and schedule.json), and a build"
+            " replaces the whole folder; choose a new or empty folder, or add --force to replace it anyway"))])
+
+
+def looks_built(folder: Path) -> bool:
+    """Whether a folder holds a site this generator built (its index.html and schedule.json)."""
+    return (folder / "index.html").is_file() and (folder / "schedule.json").is_file()

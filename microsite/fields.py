@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Callable
@@ -29,20 +30,38 @@ def one_line(value: str) -> str:
     cleaned = " ".join(value.split())
     if not cleaned:
         raise FieldError("is empty; write some text or remove the line")
+    for character in cleaned:
+        # Control characters and lone surrogates cannot be shown, printed or put in a calendar.
+        if unicodedata.category(character) in ("Cc", "Cs") or character in "\ufffe\uffff":
+            raise FieldError(f"contains the invisible character U+{ord(character):04X}; delete it"
+                             " (it often comes with text pasted from another program)")
     return cleaned
+
+
+# Cyrillic and Greek letters that look like Latin ones, as they arrive in text pasted from elsewhere.
+_LOOK_ALIKES = str.maketrans("аеорсухіѕјԁԛԝοανικτ", "aeopcyxisjdqwoavikt")
 
 
 def suggest_slug(value: str) -> str:
     """A safe slug close to what the editor wrote: 'Psychological Safety' -> 'psychological-safety'."""
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "session-1"
+    plain = unicodedata.normalize("NFKD", value.lower().translate(_LOOK_ALIKES))
+    return re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode()).strip("-") or "session-1"
 
 
 def slug(value: str) -> str:
     if not SLUG.fullmatch(value):
-        raise FieldError(
-            f"'{value}' is not a safe slug; use lowercase letters, digits and single hyphens,"
-            f" e.g. '{suggest_slug(value)}'")
+        raise FieldError(f"'{value}' is not a safe slug{look_alike(value)}; use lowercase letters, digits and"
+                         f" single hyphens, e.g. '{suggest_slug(value)}'")
     return value
+
+
+def look_alike(value: str) -> str:
+    """Name the first non-ASCII character, which often looks just like a Latin letter."""
+    for character in value:
+        if ord(character) > 127:
+            name = unicodedata.name(character, "an unnamed character")
+            return f" (it contains '{character}', U+{ord(character):04X} {name}, not a plain Latin letter)"
+    return ""
 
 
 def calendar_date(value: str) -> date:
@@ -131,7 +150,7 @@ def convert_record(record: object, schema: dict[str, Field], shown_as: str, line
     if not isinstance(record, Mapping):
         example = ", ".join(f"`{name}:`" for name, field in schema.items() if field.required)
         return None, [Problem(shown_as, getattr(record, "line", line), (
-            f"{what} must be a list of `field: value` lines ({example}); check the indentation"))]
+            f"{what} must be written as `field: value` lines ({example}); check the indentation"))]
     problems: list[Problem] = []
     values: dict[str, object] = {}
     for key, raw in record.items():

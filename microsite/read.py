@@ -129,12 +129,16 @@ def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field],
         shown = _shown(path, project)
         if path.name.startswith(".") or path.is_dir():
             continue
+        if path.is_symlink():
+            problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
+            continue
         if path.suffix != ".md":
             problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
             continue
         if not fields.SLUG.fullmatch(path.stem):
             problems.append(Problem(shown, 1, (
-                f"file name '{path.name}' is not a safe name for a web address; rename it to"
+                f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
+                " rename it to"
                 f" '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
             continue
         items[path.stem] = _read_markdown_file(path, shown, path.stem, schema, kind, problems)

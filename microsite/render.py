@@ -124,6 +124,9 @@ def copy_assets(layouts: Path) -> list[OutputFile]:
     assets = layouts / "assets"
     files = []
     for path in sorted(assets.rglob("*")) if assets.is_dir() else []:
+        if path.is_symlink():  # it could bring any file of the build machine into the public site
+            raise ContentError([Problem(f"layouts/{path.relative_to(layouts).as_posix()}", 1,
+                                        "is a symbolic link; replace it with the file itself")])
         if path.is_file() and not path.name.startswith("."):
             relative = path.relative_to(layouts).as_posix()
             files.append(OutputFile(relative, path.read_bytes(), f"layouts/{relative}"))

@@ -121,6 +121,8 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
     problem = error.problem or error.context or "syntax error"
     if "quoted scalar" in str(error.context) and error.context_mark:
         mark, problem = error.context_mark, "a quoted value is never closed"  # point at the opening quote
+    elif "flow" in str(error.context) and error.context_mark:
+        mark, problem = error.context_mark, "a bracket opened here is never closed"
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
     source_line = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
@@ -135,6 +137,8 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
         fix = "check the `&name` and `*name` markers"
     elif "could not find expected ':'" in problem or "expected <block end>" in problem:
         fix = "check the indentation of this line against the lines above it, and that each key ends with ':'"
+    elif problem == "a bracket opened here is never closed":
+        fix = "close it with ] or }, or put the whole value in quotes if the bracket is part of the text"
     elif problem == "a quoted value is never closed":
         fix = "add the closing quotation mark at the end of the value"
     else:

@@ -41,7 +41,7 @@ MINIMAL_FILES = {
 
 
 def write_project(root: Path, files: dict[str, str | bytes | None], layouts: bool = True) -> Path:
-    """Lay out a project: MINIMAL_FILES overridden by `files` (None removes one), plus the real layouts."""
+    """Lay out a project: MINIMAL_FILES overridden by `files` (None leaves one out), plus the real layouts."""
     merged = {**MINIMAL_FILES, **files}
     for name, content in merged.items():
         if content is None:
@@ -55,6 +55,22 @@ def write_project(root: Path, files: dict[str, str | bytes | None], layouts: boo
     if layouts and not (root / "layouts").exists():
         shutil.copytree(REPO / "layouts", root / "layouts")
     return root
+
+
+def apply_files(root: Path, files: dict[str, str | bytes | None]) -> None:
+    """Change an existing project as an editor would: write each file, delete those given as None."""
+    for name, content in files.items():
+        path = root / name
+        if content is None:
+            path.unlink(missing_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8", newline="\n")
+    if not any(path.is_file() for path in (root / "content").rglob("*")):
+        shutil.rmtree(root / "content")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_build
+from conftest import apply_files, run_build, tree_digest
 
 SESSIONS = "content/sessions.yaml"
 TOPIC = "content/topics/alpha.md"
@@ -117,6 +117,77 @@ BAD_INPUTS = [
         " write it as name@example.org, or leave it empty"]),
     ("page named like a generated folder", {"content/pages/topics.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
         "content/pages/topics.md:1: the name 'topics' is used by the generator's own pages; rename the file"]),
+    ("id that is an absolute path", {SESSIONS: session(id="/etc/passwd")}, [
+        "content/sessions.yaml:1: session '/etc/passwd': `id` '/etc/passwd' is not a safe slug; use lowercase"
+        " letters, digits and single hyphens, e.g. 'etc-passwd'"]),
+    ("id with a Windows drive", {SESSIONS: session(id="C:\\temp\\x")}, [
+        "content/sessions.yaml:1: session 'C:\\temp\\x': `id` 'C:\\temp\\x' is not a safe slug; use lowercase"
+        " letters, digits and single hyphens, e.g. 'c-temp-x'"]),
+    ("id with a Cyrillic look-alike", {SESSIONS: session(id="\u0430lpha-1")}, [
+        "content/sessions.yaml:1: session '\u0430lpha-1': `id` '\u0430lpha-1' is not a safe slug (it contains"
+        " '\u0430', U+0430 CYRILLIC SMALL LETTER A, not a plain Latin letter); use lowercase letters, digits"
+        " and single hyphens, e.g. 'alpha-1'"]),
+    ("id in upper case", {SESSIONS: session(id="Alpha-1")}, [
+        "content/sessions.yaml:1: session 'Alpha-1': `id` 'Alpha-1' is not a safe slug; use lowercase letters,"
+        " digits and single hyphens, e.g. 'alpha-1'"]),
+    ("id with spaces", {SESSIONS: session(id="alpha session 1")}, [
+        "content/sessions.yaml:1: session 'alpha session 1': `id` 'alpha session 1' is not a safe slug;"
+        " use lowercase letters, digits and single hyphens, e.g. 'alpha-session-1'"]),
+    ("topic that climbs out of its folder", {SESSIONS: session(topic="../../etc")}, [
+        "content/sessions.yaml:2: session 'alpha-1': `topic` '../../etc' is not a safe slug; use lowercase"
+        " letters, digits and single hyphens, e.g. 'etc'",
+        "content/topics/alpha.md:1: warning: topic 'alpha' has no sessions in content/sessions.yaml;"
+        " it gets a page but no dates"]),
+    ("topic file name with a Greek look-alike", {TOPIC: None, "content/topics/\u03b1lpha.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
+        "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
+        " create content/topics/alpha.md",
+        "content/topics/\u03b1lpha.md:1: file name '\u03b1lpha.md' is not a safe name for a web address (it"
+        " contains '\u03b1', U+03B1 GREEK SMALL LETTER ALPHA, not a plain Latin letter); rename it to"
+        " 'alpha.md' (lowercase letters, digits and single hyphens)"]),
+    ("two topic files for one address", {"content/topics/ALPHA.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
+        "content/topics/ALPHA.md:1: file name 'ALPHA.md' is not a safe name for a web address; rename it to"
+        " 'alpha.md' (lowercase letters, digits and single hyphens)"]),
+    ("site.yaml empty", {SITE: ""}, [
+        "content/site.yaml:1: site settings must be written as `field: value` lines (`title:`, `organisation:`,"
+        " `description:`, `time_zone:`, `time_zone_label:`, `base_url:`); check the indentation"]),
+    ("site.yaml a list", {SITE: "- title: T\n"}, [
+        "content/site.yaml:1: site settings must be written as `field: value` lines (`title:`, `organisation:`,"
+        " `description:`, `time_zone:`, `time_zone_label:`, `base_url:`); check the indentation"]),
+    ("site: refresh of 0 hours", {SITE: SITE_HEAD + "base_url: https://x.org/\nfeed_refresh_hours: 0\n"}, [
+        "content/site.yaml:7: site settings: `feed_refresh_hours` '0' is not a number of hours from 1 to 168; e.g. 12"]),
+    ("front matter: a list for the title", {TOPIC: "---\ntitle: [A, B]\nsummary: S.\n---\n"}, [
+        "content/topics/alpha.md:2: front matter: `title` is a list but should be a single value;"
+        " write it on one line after `title:`"]),
+    ("front matter: misspelt field", {TOPIC: "---\ntitle: A\nsummery: S.\n---\n"}, [
+        "content/topics/alpha.md:2: front matter: missing `summary:`; add it",
+        "content/topics/alpha.md:3: front matter: unknown field `summery`; did you mean `summary`?"]),
+    ("front matter: colon in an unquoted title", {TOPIC: "---\ntitle: Part 2: Practice\nsummary: S.\n---\n"}, [
+        "content/topics/alpha.md:2: YAML syntax error at column 14: mapping values are not allowed here;"
+        " a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""]),
+    ("front matter: value starting with *", {TOPIC: "---\ntitle: A\nsummary: *Really* good.\n---\n"}, [
+        "content/topics/alpha.md:3: YAML syntax error at column 17: expected alphabetic or numeric character,"
+        " but found '*'; a value that starts with * must be in quotes, e.g. \"*Really* good.\""]),
+    ("an invisible control character", {TOPIC: '---\ntitle: "Alpha\\a"\nsummary: S.\n---\n'}, [
+        "content/topics/alpha.md:2: front matter: `title` contains the invisible character U+0007; delete it"
+        " (it often comes with text pasted from another program)"]),
+    ("status yes", {SESSIONS: session(status="yes")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `status` 'yes' is not a status; use `scheduled` or `cancelled`"]),
+    ("date given as a list", {SESSIONS: session(date="[2023-02-17, 2023-02-18]")}, [
+        "content/sessions.yaml:3: session 'alpha-1': `date` is a list but should be a single value;"
+        " write it on one line after `date:`"]),
+    ("required field left empty", {SESSIONS: session(date="")}, [
+        "content/sessions.yaml:3: session 'alpha-1': `date` is empty; fill it in"]),
+    ("time with a dot", {SESSIONS: session(start="9.30")}, [
+        "content/sessions.yaml:4: session 'alpha-1': `start` '9.30' is not a time; write 24-hour HH:MM,"
+        " e.g. 12:00 for noon or 15:30 for 3:30 p.m."]),
+    ("YAML: unclosed bracket", {SESSIONS: session(location="[Room 1")}, [
+        "content/sessions.yaml:6: YAML syntax error at column 13: a bracket opened here is never closed;"
+        " a value that starts with [ must be in quotes, e.g. \"[Room 1\""]),
+    ("YAML: an entry indented too far", {SESSIONS: session().replace("  topic", "    topic")}, [
+        "content/sessions.yaml:2: YAML syntax error at column 10: mapping values are not allowed here;"
+        " a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""]),
+    ("sessions.yaml only blank lines", {SESSIONS: "\n\n   \n"}, [
+        "content/sessions.yaml:1: lists no sessions; add entries that start with `- id:`"]),
     ("no content folder", {SITE: None, TOPIC: None, SESSIONS: None}, [
         "content: folder not found at content/; run the build from the project folder"
         " (the one holding content/ and layouts/)"]),
@@ -125,12 +196,21 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("files, expected", [(files, expected) for _, files, expected in BAD_INPUTS],
                          ids=[name for name, _, _ in BAD_INPUTS])
-def test_bad_input_is_reported_exactly(make_project, files, expected):
-    result = run_build(make_project(files))
+def test_bad_input_is_reported_exactly_and_the_site_is_kept(make_project, files, expected):
+    project = make_project()
+    assert run_build(project).returncode == 0
+    before = tree_digest(project / "site")
+    apply_files(project, files)
+    result = run_build(project)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[:-1] == expected
     assert result.stderr.splitlines()[-1].startswith("Build stopped:")
+    assert tree_digest(project / "site") == before
+
+
+def test_the_table_is_long_enough():
+    assert len(BAD_INPUTS) >= 40
 
 
 @pytest.mark.parametrize("files, warning", [
