@@ -30,6 +30,10 @@ def one_line(value: str) -> str:
     cleaned = " ".join(value.split())
     if not cleaned:
         raise FieldError("is empty; write some text or remove the line")
+    try:  # a character outside the BMP escaped as two \\u escapes (as JSON writes it) is one character
+        cleaned = cleaned.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        pass  # a lone half of a pair: reported just below
     for character in cleaned:
         # Control characters and lone surrogates cannot be shown, printed or put in a calendar.
         if unicodedata.category(character) in ("Cc", "Cs") or character in "\ufffe\uffff":

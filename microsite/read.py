@@ -127,7 +127,7 @@ def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field],
     items = {}
     for path in sorted(folder.iterdir()):
         shown = _shown(path, project)
-        if path.name.startswith(".") or path.is_dir():
+        if path.is_dir() or _is_editor_scratch(path.name):
             continue
         if path.is_symlink():
             problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
@@ -144,6 +144,11 @@ def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field],
         items[path.stem] = _read_markdown_file(path, shown, path.stem, schema, kind, problems)
     # A file that exists but has problems maps to None: sessions naming it are not reported twice.
     return items if kind is Topic else [item for item in items.values() if item is not None]
+
+
+def _is_editor_scratch(name: str) -> bool:
+    """Hidden, backup and swap files that editors leave beside the file being edited."""
+    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
 
 
 def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Field], kind: type,

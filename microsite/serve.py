@@ -191,7 +191,8 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
         server = Server(watcher=watcher)
         server.SFH = PreviewHandler
         url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-        print(f"Previewing at {url} (Ctrl+C to stop). Watching content/ and layouts/.", flush=True)
+        print(f"Previewing at {url} (Ctrl+C to stop). Watching content/ and layouts/;"
+              f" the preview is built in {out}.", flush=True)
         server.serve(port=port, host=host, root=str(out), open_url_delay=0.5 if open_browser else None,
                      restart_delay=0)
     finally:

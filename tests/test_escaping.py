@@ -1,0 +1,86 @@
+"""Nothing an editor or a contributor writes can run as code or escape its context on the site."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import run_build
+
+ATTACKS = """\
+[click](javascript:alert(1)) [data](data:text/html;base64,PHNjcmlwdD4=) [vb](vbscript:msgbox(1))
+<a href="javascript:alert(2)">a</a> <a href=" JaVaScRiPt:alert(3)">b</a>
+<img src=x onerror=alert(4)> <svg onload=alert(5)></svg> <iframe src="https://evil.example"></iframe>
+<script>alert(6)</script> <style>body{display:none}</style> <form action="https://evil.example"><input></form>
+<p onclick="alert(7)" style="color:red">styled</p> <object data="x"></object> <embed src="x">
+<meta http-equiv="refresh" content="0;url=https://evil.example"> <base href="https://evil.example/">
+[ok](https://example.org/fine) and <abbr title="Diversity, Equity and Inclusion">DEI</abbr>
+"""
+
+
+@pytest.fixture
+def built(make_project):
+    project = make_project({
+        "content/topics/alpha.md": "---\ntitle: 'Alpha \"><img src=x onerror=alert(8)>'\n"
+                                   "summary: \"</script><script>alert(9)</script>\"\n---\n" + ATTACKS,
+        "content/sessions.yaml": "- id: alpha-1\n  topic: alpha\n  date: 2023-02-17\n  start: 12:00\n  end: 14:00\n"
+                                 "  location: '\"><script>alert(10)</script>'\n",
+    })
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    return project / "site"
+
+
+def test_markdown_links_and_raw_html_are_cleaned(built):
+    topic = (built / "topics/alpha/index.html").read_text()
+    body = topic.split('<div class="prose">')[1].split("</div>")[0]
+    for dangerous in ("javascript:", "vbscript:", "data:", "onerror", "onload", "onclick", "<script", "<style",
+                      "<iframe", "<form", "<input", "<object", "<embed", "<meta", "<base", "style=", "<img", "<svg"):
+        assert dangerous not in body.lower(), dangerous
+    assert '<a href="https://example.org/fine">ok</a>' in body
+    assert '<abbr title="Diversity, Equity and Inclusion">DEI</abbr>' in body
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_no_page_runs_any_script_but_the_sites_own(built):
+    for page in built.rglob("*.html"):
+        parser = _Tags()
+        parser.feed(page.read_text())
+        for tag, attributes in parser.tags:
+            assert not [name for name in attributes if name.startswith("on")], (page, tag, attributes)
+            assert not str(attributes.get("href", "")).strip().lower().startswith(("javascript:", "data:")), page
+            if tag == "script":
+                assert attributes.get("type") == "application/ld+json" or \
+                    str(attributes.get("src", "")).endswith("assets/site.js"), (page, attributes)
+
+
+def test_titles_and_locations_stay_text_in_html_attributes_and_json_ld(built):
+    session = (built / "sessions/alpha-1/index.html").read_text()
+    assert "<img src=x" not in session and "<script>alert(10)" not in session
+    assert "Alpha &#34;&gt;&lt;img src=x onerror=alert(8)&gt;" in session or \
+           "Alpha &quot;&gt;&lt;img src=x onerror=alert(8)&gt;" in session
+    block = re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', session, re.S).group(1)
+    assert "</script" not in block.lower()
+    event = json.loads(block)
+    assert event["name"] == 'Alpha "><img src=x onerror=alert(8)>'
+    assert event["description"] == "</script><script>alert(9)</script>"
+    assert event["location"]["name"] == '"><script>alert(10)</script>'
+
+
+def test_json_and_calendar_hold_the_exact_text(built):
+    data = json.loads((built / "schedule.json").read_text())
+    assert data["sessions"][0]["location"] == '"><script>alert(10)</script>'
+    ics = (built / "schedule.ics").read_text().replace("\r\n ", "")
+    assert 'LOCATION:"><script>alert(10)</script>' in ics
+    assert "SUMMARY:Alpha \"><img src=x onerror=alert(8)>" in ics
