@@ -40,6 +40,14 @@ BEYOND_A_SCHEMA = {
     "page named like a generated folder": "a file name, not a field",
     "no content folder": "no file to validate",
     "sessions.yaml empty": "an empty file is null, which editors' tools do not flag",
+    "sessions.yaml only blank lines": "an empty file is null, which editors' tools do not flag",
+    "site.yaml empty": "an empty file is null, which editors' tools do not flag",
+    "topic file name with a Greek look-alike": "a file name, not a field",
+    "two topic files for one address": "a file name, not a field",
+    "YAML: unclosed bracket": "YAML syntax: flagged by the editor's YAML parser",
+    "YAML: an entry indented too far": "YAML syntax: flagged by the editor's YAML parser",
+    "front matter: colon in an unquoted title": "YAML syntax: flagged by the editor's YAML parser",
+    "front matter: value starting with *": "YAML syntax: flagged by the editor's YAML parser",
 }
 
 
