@@ -34,6 +34,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="folder to build into; it is replaced as a whole (default: site/ in the project)")
     parser.add_argument("--force", action="store_true",
                         help="replace --out even if it holds files that build.py did not make")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="render all Markdown afresh instead of using .cache/ (the output is the same)")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
     parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
                         help="with publish: remove this published session for good (repeatable)")
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "publish":
             schedule = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw), args.force)
         else:
-            schedule = microsite.build(args.project, out, args.base_url, args.force)
+            schedule = microsite.build(args.project, out, args.base_url, args.force, not args.no_cache)
     except microsite.ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

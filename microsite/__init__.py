@@ -19,10 +19,11 @@ from .write import check_outputs, write_site
 __all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
 
 
-def render_site(project: Path, base_url: str | None = None,
-                withdrawing: frozenset[str] = frozenset()) -> tuple[Schedule, list]:
+def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
+                use_cache: bool = True) -> tuple[Schedule, list]:
     """Read the content and render every output file in memory; write nothing."""
-    schedule = read_schedule(project / "content", base_url, withdrawing)
+    cache = project / ".cache" / "microsite" if use_cache else None
+    schedule = read_schedule(project / "content", base_url, withdrawing, cache)
     layouts = template_environment(project / "layouts")
     files = [
         *render_pages(schedule, layouts),
@@ -35,10 +36,11 @@ def render_site(project: Path, base_url: str | None = None,
     return schedule, files
 
 
-def build(project: Path, out: Path, base_url: str | None = None, force: bool = False) -> Schedule:
+def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
+          use_cache: bool = True) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
     check_output_folder(project, out, force)
-    schedule, files = render_site(project, base_url)
+    schedule, files = render_site(project, base_url, use_cache=use_cache)
     write_site(files, out)
     return schedule
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import posixpath
+import functools
 from datetime import date, datetime, time
 
 from .model import Change, Session
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(day: date) -> str:
     """Friday, February 17, 2023"""
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
+@functools.lru_cache(maxsize=4096)  # strftime is slow, and a date is shown many times
 def short_date(day: date) -> str:
     """Fri, Feb 17, 2023"""
     return f"{day:%a}, {day:%b} {day.day}, {day.year}"
@@ -50,7 +52,9 @@ def relative_url(target: str, from_page: str) -> str:
     """A link from the page at `from_page` to the site path `target`, working from disk too.
 
     Site paths end in "/" for folders; the link names index.html explicitly, because a browser
-    opening the site from disk (file://) shows a folder listing instead of its index.
+    opening the site from disk (file://) shows a folder listing instead of its index. Both paths
+    are relative to the site's root, so plain string work does what posixpath.relpath would,
+    without its calls to the file system's current folder (a link is made thousands of times).
     """
     fragment = ""
     if "#" in target:
@@ -58,8 +62,12 @@ def relative_url(target: str, from_page: str) -> str:
         fragment = "#" + fragment
     if target == "" or target.endswith("/"):
         target += "index.html"
-    base = posixpath.dirname(from_page) or "."
-    return posixpath.relpath(target, base) + fragment
+    base = from_page.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < len(base) and common < len(parts) - 1 and base[common] == parts[common]:
+        common += 1
+    return "../" * (len(base) - common) + "/".join(parts[common:]) + fragment
 
 
 def start_clock(session: Session) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -175,10 +176,21 @@ class Schedule:
     warnings: tuple[Problem, ...] = field(default=())
 
     def session(self, session_id: str) -> Session | None:
-        return next((s for s in self.sessions if s.id == session_id), None)
+        return self._sessions_by_id.get(session_id)
+
+    @functools.cached_property
+    def _sessions_by_id(self) -> dict[str, Session]:
+        return {session.id: session for session in self.sessions}
 
     def sessions_of(self, topic: Topic) -> tuple[Session, ...]:
-        return tuple(s for s in self.sessions if s.topic.slug == topic.slug)
+        return self._sessions_by_topic.get(topic.slug, ())
+
+    @functools.cached_property
+    def _sessions_by_topic(self) -> dict[str, tuple[Session, ...]]:
+        grouped: dict[str, list[Session]] = {}
+        for session in self.sessions:
+            grouped.setdefault(session.topic.slug, []).append(session)
+        return {slug: tuple(sessions) for slug, sessions in grouped.items()}
 
     def by_month(self) -> tuple[Month, ...]:
         def month_of(session: Session) -> date:

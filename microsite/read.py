@@ -9,7 +9,7 @@ from pathlib import Path
 from . import fields
 from .fields import Field
 from .history import content_changed_at
-from .markup import render_markdown, top_heading_lines
+from .documents import read_documents
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
 from .published import Record, apply_record, pending_notices, read_record
 from .sourcefile import Mapping, Sequence, parse_yaml, read_text, split_front_matter
@@ -47,8 +47,12 @@ SESSION_FIELDS = {
 RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "sessions", "topics"}
 
 
-def read_schedule(content: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset()) -> Schedule:
-    """Read and check everything under `content`; raise ContentError listing every problem."""
+def read_schedule(content: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
+                  cache: Path | None = None) -> Schedule:
+    """Read and check everything under `content`; raise ContentError listing every problem.
+
+    `cache` is a folder for rendered Markdown (see microsite.markdown_cache); None renders all.
+    """
     if not content.is_dir():
         raise ContentError([Problem(content.name, 0, (
             f"folder not found at {content.name}/; run the build from the project folder"
@@ -56,11 +60,11 @@ def read_schedule(content: Path, base_url: str | None = None, withdrawing: froze
     project = content.parent
     problems: list[Problem] = []
     site = _read_site(content / "site.yaml", project, base_url, problems)
-    topics = _read_markdown_folder(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True)
+    topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True, cache=cache)
     listed: set[str] = set()  # every id written in sessions.yaml, even in entries with problems
     sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems, listed)
     sessions_unreadable = any(p.path.endswith("sessions.yaml") and not p.is_warning and not listed for p in problems)
-    pages = _read_markdown_folder(content / "pages", project, PAGE_FIELDS, Page, problems, required=False)
+    pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, required=False, cache=cache)
     for page in pages:
         if page.slug in RESERVED_SLUGS:
             problems.append(Problem(page.source, 1, (
@@ -115,65 +119,6 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
     if base_url:  # a deploy may publish the same content under another address
         values["base_url"] = fields.absolute_url(base_url)
     return Site(**values)
-
-
-def _read_markdown_folder(folder: Path, project: Path, schema: dict[str, Field], kind: type,
-                          problems: list[Problem], required: bool) -> dict[str, Topic | None] | list[Page]:
-    shown_folder = _shown(folder, project)
-    if not folder.is_dir():
-        if required:
-            problems.append(Problem(shown_folder, 0, "folder not found; create it and add one .md file per topic"))
-        return {} if kind is Topic else []
-    items = {}
-    for path in sorted(folder.iterdir()):
-        shown = _shown(path, project)
-        if path.is_dir() or _is_editor_scratch(path.name):
-            continue
-        if path.is_symlink():
-            problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
-            continue
-        if path.suffix != ".md":
-            problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
-            continue
-        if not fields.SLUG.fullmatch(path.stem):
-            problems.append(Problem(shown, 1, (
-                f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
-                " rename it to"
-                f" '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
-            continue
-        items[path.stem] = _read_markdown_file(path, shown, path.stem, schema, kind, problems)
-    # A file that exists but has problems maps to None: sessions naming it are not reported twice.
-    return items if kind is Topic else [item for item in items.values() if item is not None]
-
-
-def _is_editor_scratch(name: str) -> bool:
-    """Hidden, backup and swap files that editors leave beside the file being edited."""
-    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
-
-
-def _read_markdown_file(path: Path, shown: str, slug: str, schema: dict[str, Field], kind: type,
-                        problems: list[Problem]) -> Topic | Page | None:
-    source = read_text(path, shown)
-    if source.problem:
-        problems.append(source.problem)
-        return None
-    if not source.text.strip():
-        problems.append(Problem(shown, 1, "is empty; add front matter with `title:` and `summary:` and a description"))
-        return None
-    document = split_front_matter(source.text, shown)
-    problems.extend(document.problems)
-    if document.meta is None or document.problems:
-        return None
-    values, found = fields.convert_record(document.meta, schema, shown, 2, "front matter")
-    problems.extend(found)
-    body_first_line = source.text[: len(source.text) - len(document.body)].count("\n") + 1
-    for line in top_heading_lines(document.body):
-        problems.append(Problem(shown, body_first_line + line - 1, (
-            "a `# ` heading repeats the page title; start headings in the text at `## `"), is_warning=True))
-    if values is None:
-        return None
-    return kind(slug=slug, title=values["title"], summary=values["summary"],
-                body_html=render_markdown(document.body), source=shown)
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],

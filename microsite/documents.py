@@ -1,0 +1,74 @@
+"""content/topics/*.md and content/pages/*.md -> Topic and Page, every problem reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import fields
+from .fields import Field
+from .markdown_cache import render_all
+from .markup import top_heading_lines
+from .model import Page, Problem, Topic
+from .sourcefile import read_text, split_front_matter
+
+
+def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type, problems: list[Problem],
+                   required: bool, cache: Path | None) -> dict[str, Topic | None] | list[Page]:
+    """Every Markdown file of a folder; for topics a dict by slug, where None marks a file with problems."""
+    shown_folder = folder.relative_to(project).as_posix()
+    if not folder.is_dir():
+        if required:
+            problems.append(Problem(shown_folder, 0, "folder not found; create it and add one .md file per topic"))
+        return {} if kind is Topic else []
+    read: dict[str, tuple[str, dict, str] | None] = {}
+    for path in sorted(folder.iterdir()):
+        shown = path.relative_to(project).as_posix()
+        if path.is_dir() or _is_editor_scratch(path.name):
+            continue
+        if path.is_symlink():
+            problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
+            continue
+        if path.suffix != ".md":
+            problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
+            continue
+        if not fields.SLUG.fullmatch(path.stem):
+            problems.append(Problem(shown, 1, (
+                f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
+                f" rename it to '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
+            continue
+        read[path.stem] = _read_document(path, shown, schema, problems)
+    # The Markdown of every good file at once: from the cache, or on all cores.
+    good = {slug: item for slug, item in read.items() if item is not None}
+    bodies = render_all([body for _, _, body in good.values()], cache)
+    items: dict[str, Topic | Page | None] = dict.fromkeys(read)
+    for (slug, (shown, values, _)), html in zip(good.items(), bodies):
+        items[slug] = kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
+    return items if kind is Topic else [item for item in items.values() if item is not None]
+
+
+def _is_editor_scratch(name: str) -> bool:
+    """Hidden, backup and swap files that editors leave beside the file being edited."""
+    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
+
+
+def _read_document(path: Path, shown: str, schema: dict[str, Field],
+                   problems: list[Problem]) -> tuple[str, dict, str] | None:
+    """The checked front matter and the Markdown body of one file, or None and its problems."""
+    source = read_text(path, shown)
+    if source.problem:
+        problems.append(source.problem)
+        return None
+    if not source.text.strip():
+        problems.append(Problem(shown, 1, "is empty; add front matter with `title:` and `summary:` and a description"))
+        return None
+    document = split_front_matter(source.text, shown)
+    problems.extend(document.problems)
+    if document.meta is None or document.problems:
+        return None
+    values, found = fields.convert_record(document.meta, schema, shown, 2, "front matter")
+    problems.extend(found)
+    body_first_line = source.text[: len(source.text) - len(document.body)].count("\n") + 1
+    for line in top_heading_lines(document.body):
+        problems.append(Problem(shown, body_first_line + line - 1, (
+            "a `# ` heading repeats the page title; start headings in the text at `## `"), is_warning=True))
+    return None if values is None else (shown, values, document.body)

@@ -1,0 +1,57 @@
+"""A cached, parallel, link-reusing build gives exactly the bytes of a cold single-process build."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import REPO, run_build, tree_digest
+
+sys.path.insert(0, str(REPO / "bench"))
+from synthetic import write_program  # noqa: E402
+
+COLD = {"MICROSITE_WORKERS": "1"}
+
+
+def cold_reference(project, tmp_path, name: str) -> dict[str, str]:
+    """Build a copy of the project with no cache, in one process, into a new folder."""
+    copy = tmp_path / f"cold-{name}"
+    shutil.copytree(project / "content", copy / "content")
+    shutil.copytree(project / "layouts", copy / "layouts")
+    assert run_build(copy, "--no-cache", env=COLD).returncode == 0
+    assert not (copy / ".cache").exists()
+    return tree_digest(copy / "site")
+
+
+@pytest.fixture
+def program(tmp_path):
+    project = write_program(60, tmp_path / "program")  # above the size where Markdown goes parallel
+    assert run_build(project).returncode == 0  # fills the cache, in parallel
+    return project
+
+
+def test_cached_parallel_build_matches_a_cold_one(program, tmp_path):
+    assert run_build(program).returncode == 0  # from the cache, reusing the previous site's files
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "same")
+
+
+@pytest.mark.parametrize("change", ["layout", "delete topic", "setting", "topic body"])
+def test_after_a_change_the_fast_build_still_matches(program, tmp_path, change):
+    if change == "layout":
+        base = program / "layouts/base.html"
+        base.write_text(base.read_text().replace("Times are", "All times are"))
+    elif change == "delete topic":
+        (program / "content/topics/topic-00007.md").unlink()
+        sessions = program / "content/sessions.yaml"
+        entries = sessions.read_text().split("\n- ")
+        sessions.write_text("\n- ".join(entry for entry in entries if "topic-00007" not in entry))
+    elif change == "setting":
+        site = program / "content/site.yaml"
+        site.write_text(site.read_text().replace("Synthetic Program", "Renamed Program"))
+    else:
+        topic = program / "content/topics/topic-00003.md"
+        topic.write_text(topic.read_text() + "\nOne more paragraph.\n")
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, change.replace(" ", "-"))
