@@ -19,7 +19,7 @@ PRODUCT_ID = "-//Schedule microsite//build.py//EN"
 _END = b"END:VCALENDAR\r\n"
 
 
-def render_calendars(schedule: Schedule) -> list[OutputFile]:
+def render_calendars(schedule: Schedule, only_feed: bool = False) -> list[OutputFile]:
     """Every calendar file of the site.
 
     Each event is serialised once and spliced into every file that holds it, which gives the
@@ -40,6 +40,8 @@ def render_calendars(schedule: Schedule) -> list[OutputFile]:
 
     files = [calendar_file("schedule.ics", schedule.sessions, site.title, site.description,
                            "content/sessions.yaml (aggregated feed)")]
+    if only_feed:
+        return files
     for topic in schedule.topics:
         files.append(calendar_file(topic.feed_path, schedule.sessions_of(topic), f"{site.title}: {topic.title}",
                                    topic.summary, f"{topic.source} (topic feed)"))
@@ -48,6 +50,11 @@ def render_calendars(schedule: Schedule) -> list[OutputFile]:
             session.feed_path, (session,), f"{site.title}: {session.topic.title}", session.topic.summary,
             f"content/sessions.yaml:{session.source_line} (session '{session.id}')"))
     return files
+
+
+def render_feed(schedule: Schedule) -> bytes:
+    """The aggregated feed alone (what the benchmark times for a large schedule)."""
+    return next(file.content for file in render_calendars(schedule, only_feed=True))
 
 
 def _calendar_head(site, path: str, name: str, description: str) -> bytes:
