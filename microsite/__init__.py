@@ -20,11 +20,11 @@ __all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "
 
 
 def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
-                use_cache: bool = True) -> tuple[Schedule, list]:
+                use_cache: bool = True, reuse_pages: bool = False) -> tuple[Schedule, list]:
     """Read the content and render every output file in memory; write nothing."""
     cache = project / ".cache" / "microsite" if use_cache else None
     schedule = read_schedule(project / "content", base_url, withdrawing, cache)
-    layouts = template_environment(project / "layouts")
+    layouts = template_environment(project / "layouts", reuse_pages)
     files = [
         *render_pages(schedule, layouts),
         *copy_assets(project / "layouts"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fields
+from . import fields, memo
 from .fields import Field
 from .markdown_cache import render_all
 from .markup import top_heading_lines
@@ -36,7 +36,9 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
                 f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
                 f" rename it to '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        read[path.stem] = _read_document(path, shown, schema, problems)
+        found, result = memo.parsed(path, f"document:{id(schema)}", lambda: _read_checked(path, shown, schema))
+        problems.extend(found)
+        read[path.stem] = result
     # The Markdown of every good file at once: from the cache, or on all cores.
     good = {slug: item for slug, item in read.items() if item is not None}
     bodies = render_all([body for _, _, body in good.values()], cache)
@@ -49,6 +51,12 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
 def _is_editor_scratch(name: str) -> bool:
     """Hidden, backup and swap files that editors leave beside the file being edited."""
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
+
+
+def _read_checked(path: Path, shown: str, schema: dict[str, Field]) -> tuple[list[Problem], tuple | None]:
+    problems: list[Problem] = []
+    result = _read_document(path, shown, schema, problems)
+    return problems, result
 
 
 def _read_document(path: Path, shown: str, schema: dict[str, Field],

@@ -6,11 +6,12 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from icalendar import Calendar, Event, vDuration, vText
 
-from .model import OutputFile, Schedule, Session
+from .model import OutputFile, Schedule, Session, Site
 from .vtimezone import build_vtimezone
 
 PRODUCT_ID = "-//Schedule microsite//build.py//EN"
@@ -27,7 +28,7 @@ def render_calendars(schedule: Schedule, only_feed: bool = False) -> list[Output
     at a third of the cost.
     """
     site = schedule.site
-    events = {session.id: _event(schedule, session).to_ical() for session in schedule.sessions}
+    events = {session.id: _event_bytes(session, site) for session in schedule.sessions}
     vtimezone = b""
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
@@ -57,6 +58,7 @@ def render_feed(schedule: Schedule) -> bytes:
     return next(file.content for file in render_calendars(schedule, only_feed=True))
 
 
+@functools.lru_cache(maxsize=65536)  # the preview server rebuilds: unchanged calendars cost nothing
 def _calendar_head(site, path: str, name: str, description: str) -> bytes:
     """The calendar's own properties, as a complete (empty) VCALENDAR."""
     calendar = Calendar()
@@ -77,15 +79,20 @@ def _calendar_head(site, path: str, name: str, description: str) -> bytes:
     return calendar.to_ical()
 
 
+@functools.lru_cache(maxsize=65536)
+def _event_bytes(session: Session, site: Site) -> bytes:
+    """One event, serialised; it depends on nothing but the session and the site."""
+    return _event(site, session).to_ical()
+
+
 def session_uid(schedule: Schedule, session: Session) -> str:
     """The event's permanent UID: the editor's id at the site's host, the same in every file."""
     return f"{session.id}@{schedule.site.host}"
 
 
-def _event(schedule: Schedule, session: Session) -> Event:
-    site = schedule.site
+def _event(site: Site, session: Session) -> Event:
     event = Event()
-    event.add("uid", session_uid(schedule, session))
+    event.add("uid", f"{session.id}@{site.host}")
     event.add("dtstamp", session.modified)
     event.add("last-modified", session.modified)
     event.add("dtstart", session.start)

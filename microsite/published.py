@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from . import memo
 from .model import Change, Problem, Session
 from .sourcefile import Mapping, Sequence, parse_yaml, read_text
 
@@ -58,8 +59,11 @@ def read_record(content: Path, problems: list[Problem]) -> Record:
     shown = f"{content.name}/{RECORD_NAME}"
     if not path.is_file():
         return Record()
-    source = read_text(path, shown)
-    data, found = (None, [source.problem]) if source.problem else parse_yaml(source.text, shown)
+    def parse() -> tuple[object, list[Problem]]:
+        source = read_text(path, shown)
+        return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown)
+
+    data, found = memo.parsed(path, "record", parse)
     if found:
         problems.extend(found)
         return Record()

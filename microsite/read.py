@@ -6,7 +6,7 @@ import difflib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import fields
+from . import fields, memo
 from .fields import Field
 from .history import content_changed_at
 from .documents import read_documents
@@ -127,11 +127,11 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    source = read_text(path, shown)
-    if source.problem:
-        problems.append(source.problem)
-        return []
-    data, found = parse_yaml(source.text, shown)
+    def parse() -> tuple[object, list[Problem]]:
+        source = read_text(path, shown)
+        return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown)
+
+    data, found = memo.parsed(path, "sessions", parse)
     problems.extend(found)
     if found:
         return []

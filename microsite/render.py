@@ -7,13 +7,17 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import formatting, links
+from . import formatting, links, memo
 from .structured import event_json_ld
 from .model import ContentError, OutputFile, Problem, Schedule
 
 
-def template_environment(layouts: Path) -> jinja2.Environment:
-    """A Jinja environment that escapes by default and fails on any undefined name."""
+def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Environment:
+    """A Jinja environment that escapes by default and fails on any undefined name.
+
+    With `reuse_pages` (the preview server), pages whose inputs are unchanged since the last
+    build in this process are reused (microsite.memo).
+    """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
             f"folder not found at {layouts.name}/; run the build from the project folder"
@@ -31,6 +35,7 @@ def template_environment(layouts: Path) -> jinja2.Environment:
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal, google_subscribe=links.google_subscribe)
+    environment.signature = memo.layouts_signature(layouts) if reuse_pages else None
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add, outlook_add=links.outlook_add)
     return environment
@@ -55,7 +60,7 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[Output
         ("site.webmanifest", "site.webmanifest", {}, "layouts/site.webmanifest"),
         ("changes.xml", "changes.xml", {"updated": _feed_updated(schedule)}, "layouts/changes.xml"),
         ("404.html", "404.html", {}, "layouts/404.html"),
-        ("sitemap.xml", "sitemap.xml", {"pages": _sitemap_paths(schedule)}, "layouts/sitemap.xml"),
+        ("sitemap.xml", "sitemap.xml", {"pages": tuple(_sitemap_paths(schedule))}, "layouts/sitemap.xml"),
         ("robots.txt", "robots.txt", {}, "layouts/robots.txt"),
     ]
     problems, files = [], []
@@ -86,7 +91,12 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     def link(target: str) -> str:
         return formatting.relative_url(target, file_path)
 
-    context = {"site": schedule.site, "schedule": schedule, "page_path": path, "link": link,
+    signature = getattr(layouts, "signature", None)
+    inputs = (schedule.site, tuple(sorted(extra.items())))
+    if signature is not None and (known := memo.reuse((layout, path), signature, inputs, schedule)) is not None:
+        return OutputFile(file_path, known, source)
+    recorder = memo.RecordingSchedule(schedule)
+    context = {"site": schedule.site, "schedule": recorder, "page_path": path, "link": link,
                "absolute": schedule.site.absolute, "safe_html": Markup, "feed_path": "schedule.ics", **extra}
     try:
         text = layouts.get_template(layout).render(context)
@@ -100,7 +110,10 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     except jinja2.TemplateNotFound as error:
         raise ContentError([Problem(f"layouts/{layout}", 0, (
             f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
-    return OutputFile(file_path, text.encode("utf-8"), source)
+    content = text.encode("utf-8")
+    if signature is not None:
+        memo.remember((layout, path), signature, inputs, recorder, schedule, content)
+    return OutputFile(file_path, content, source)
 
 
 def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, int]:

@@ -22,11 +22,12 @@ from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
 from tornado import ioloop, web
 
-from . import build
+from . import render_site
 from .model import ContentError, Problem
+from .write import write_site
 
-POLL_MS = 50  # how often content/ and layouts/ are checked for saves
-QUIET_S = 0.05  # a burst of saves closer together than this becomes one rebuild
+POLL_MS = 25  # how often content/ and layouts/ are checked for saves
+QUIET_S = 0.03  # a burst of saves closer together than this becomes one rebuild
 
 
 class BuildState:
@@ -110,9 +111,9 @@ This page reloads by itself when you save a fix; until then the last good site i
 class SaveWatcher(Watcher):
     """Polls content/ and layouts/ every POLL_MS and rebuilds once a burst of saves is over."""
 
-    def __init__(self, folders: list[Path], rebuild):
+    def __init__(self, folders: list[Path], preview: Preview):
         super().__init__()
-        self.folders, self.rebuild = folders, rebuild
+        self.folders, self.preview = folders, preview
         self.snapshot = self._take_snapshot()
         self.changed_at: float | None = None
         self.running = False
@@ -144,35 +145,71 @@ class SaveWatcher(Watcher):
             self.snapshot, self.changed_at = current, time.monotonic()
         if self.changed_at is not None and not self.running and time.monotonic() - self.changed_at >= QUIET_S:
             self.changed_at, self.running = None, True
-            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.rebuild)
+            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild)
             ioloop.IOLoop.current().add_future(future, self._rebuilt)
 
     def _rebuilt(self, future) -> None:
         self.running = False
-        future.result()
+        self.preview.apply(future.result())
         LiveReloadHandler.reload_waiters(path="*")
 
 
-def rebuild(project: Path, out: Path) -> bool:
-    """Build the preview; print the outcome as `build.py` does; remember problems for the browser."""
-    began = time.perf_counter()
-    try:
-        schedule = build(project, out)
-    except ContentError as error:
-        BuildState.problems = list(error.problems)
-        for problem in error.problems:
-            print(problem, file=sys.stderr, flush=True)
-        print("Build stopped; the browser shows the problems until you save a fix.", file=sys.stderr, flush=True)
-        return False
-    except Exception as error:  # a bug must not stop the preview an editor is working in
-        BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
-        print(f"internal error: {error!r}", file=sys.stderr, flush=True)
-        return False
-    BuildState.problems, BuildState.built_at = [], time.monotonic()
-    for warning in schedule.warnings:
-        print(warning, file=sys.stderr, flush=True)
-    print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms.", flush=True)
-    return True
+class Preview:
+    """Builds the preview in memory, then brings the served folder up to date in one step.
+
+    The first build goes through the same atomic writer as `build.py`. Later builds reuse
+    what did not change (microsite.memo) and replace only the files whose bytes changed, each
+    by an atomic rename, from the server's own thread: no request is answered between the first
+    and the last file of an update, so a reader never sees a mixture of two builds.
+    """
+
+    def __init__(self, project: Path, out: Path):
+        self.project, self.out = project, out
+        self.served: dict[str, bytes] = {}
+
+    def rebuild(self):
+        """Render everything (in a worker thread); return the files, or None after printing the problems."""
+        began = time.perf_counter()
+        try:
+            schedule, files = render_site(self.project, reuse_pages=True)
+        except ContentError as error:
+            BuildState.problems = list(error.problems)
+            for problem in error.problems:
+                print(problem, file=sys.stderr, flush=True)
+            print("Build stopped; the browser shows the problems until you save a fix.", file=sys.stderr, flush=True)
+            return None
+        except Exception as error:  # a bug must not stop the preview an editor is working in
+            BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
+            print(f"internal error: {error!r}", file=sys.stderr, flush=True)
+            return None
+        return schedule, files, began
+
+    def apply(self, result) -> None:
+        """Bring the served folder to the new build (on the server's thread)."""
+        if result is None:
+            return
+        schedule, files, began = result
+        wanted = {file.path: file.content for file in files}
+        if not self.served:
+            write_site(files, self.out)
+        else:
+            for path, content in wanted.items():
+                if self.served.get(path) != content:
+                    _replace_file(self.out / path, content)
+            for path in self.served.keys() - wanted.keys():
+                (self.out / path).unlink(missing_ok=True)
+        self.served = wanted
+        BuildState.problems, BuildState.built_at = [], time.monotonic()
+        for warning in schedule.warnings:
+            print(warning, file=sys.stderr, flush=True)
+        print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms.", flush=True)
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.new")
+    staging.write_bytes(content)
+    os.replace(staging, path)
 
 
 def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
@@ -183,10 +220,11 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     preview = Path(tempfile.mkdtemp(prefix="microsite-preview-"))
     out = preview / "site"
     try:
-        rebuild(project, out)
+        preview_site = Preview(project, out)
+        preview_site.apply(preview_site.rebuild())
         if not out.exists():
             out.mkdir()  # serve the error page until the first good build
-        watcher = SaveWatcher([project / "content", project / "layouts"], lambda: rebuild(project, out))
+        watcher = SaveWatcher([project / "content", project / "layouts"], preview_site)
         watcher.executor = ThreadPoolExecutor(max_workers=1)
         server = Server(watcher=watcher)
         server.SFH = PreviewHandler
