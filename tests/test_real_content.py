@@ -183,3 +183,21 @@ def test_pages_have_descriptions_and_open_graph(site):
         for name in ('name="description"', 'property="og:title"', 'property="og:url"', 'rel="canonical"',
                      'rel="manifest"', 'rel="icon"', 'name="theme-color"'):
             assert name in html, f"{page}: {name}"
+
+
+class _Headings(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.levels: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        if re.fullmatch(r"h[1-6]", tag):
+            self.levels.append(int(tag[1]))
+
+
+def test_one_h1_and_headings_in_order_on_every_page(site):
+    for page in site.rglob("*.html"):
+        parser = _Headings()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert parser.levels.count(1) == 1 and parser.levels[0] == 1, page
+        assert all(later <= earlier + 1 for earlier, later in zip(parser.levels, parser.levels[1:])), (page, parser.levels)
