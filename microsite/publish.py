@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .formatting import iso_minutes
@@ -42,6 +42,9 @@ def record_publication(schedule: Schedule, old: Record, now: datetime, withdraw:
     if problems:
         raise ContentError(problems)
     first_publication = not old.sessions and not old.changes
+    # Calendar apps take the newer stamp as the newer version: never record one older than the last.
+    latest = max((entry.modified for entry in old.sessions.values()), default=now)
+    now = max(now, latest + timedelta(seconds=1)) if old.sessions else now
     sessions, changes = {}, []
     for session in schedule.sessions:
         recorded = old.sessions.get(session.id)

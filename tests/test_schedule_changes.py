@@ -229,3 +229,11 @@ def test_icaljs_sees_sequence_and_status(published):
     assert events["beta-1@schedule.example.org"]["status"] == "CANCELLED"
     assert events["beta-1@schedule.example.org"]["sequence"] == 1
     assert events["alpha-1@schedule.example.org"]["sequence"] == 0
+
+
+def test_a_publication_is_never_stamped_before_the_last_one(published):
+    """A clock that runs behind must not make a change look older than what subscribers have."""
+    move_and_cancel(published)
+    assert run_build(published, "publish", env={"SOURCE_DATE_EPOCH": "1600000000"}).returncode == 0  # 2020
+    moved = events_by_uid(published / "site/schedule.ics")["alpha-2@schedule.example.org"]
+    assert field(moved, "LAST-MODIFIED") == "20230201T000001Z"  # one second after the first publication
