@@ -276,3 +276,15 @@ def test_css_and_script_stay_small(site):
     """A page is readable on a slow phone at once: one small stylesheet, one tiny optional script."""
     assert (site / "assets/style.css").stat().st_size < 16_000
     assert (site / "assets/site.js").stat().st_size < 5_000
+
+
+def test_a_session_page_says_upcoming_not_next(browser, host):
+    context = _context(browser, host)
+    page = context.new_page()
+    page.clock.set_fixed_time("2023-10-01T12:00:00-04:00")
+    page.goto(BASE_URL + "sessions/psychological-safety-2023-2/")
+    assert page.inner_text(".session-badge") == "Upcoming."
+    page.clock.set_fixed_time("2023-11-20T12:00:00-05:00")
+    page.goto(BASE_URL + "sessions/psychological-safety-2023-2/")
+    assert page.inner_text(".session-badge") == "This session has taken place."
+    context.close()

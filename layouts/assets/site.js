@@ -36,14 +36,16 @@
   });
   if (next) {
     next.classList.add("is-next");
-    label(next, "next", Date.parse(next.dataset.start) <= now ? "Happening now." : "Next session.");
+    // On a page about one session, "next" would suggest it is the next of the whole series.
+    var upcoming = sessions.length === 1 ? "Upcoming." : "Next session.";
+    label(next, "next", Date.parse(next.dataset.start) <= now ? "Happening now." : upcoming);
   }
   var status = document.getElementById("series-status");
   if (status) {
     var title = next && next.querySelector(".session-heading");
     status.textContent = next
       ? "Next session: " + title.textContent.trim() + ", " + new Date(next.dataset.start).toLocaleDateString(
-          document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf(next) }) + "."
+          document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf() }) + "."
       : "This series has ended: every session is in the past.";
     status.hidden = false;
   }
@@ -55,11 +57,11 @@
     element.insertBefore(badge, element.firstElementChild);
   }
 
-  // The site's zone is named in the page; where the reader's clock differs, add their time.
-  function zoneOf(element) {
+  function zoneOf() {
     return document.documentElement.dataset.timeZone;
   }
 
+  // Where the reader's clock is in another zone than the site's, add their local time.
   function addLocalTime(session) {
     var when = session.querySelector("time[datetime*='T']");
     if (!when || !window.Intl) return;
