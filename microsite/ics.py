@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from icalendar import Calendar, Event, vDuration, vText
 
+from . import memo
 from .model import OutputFile, Schedule, Session, Site
 from .vtimezone import build_vtimezone
 
@@ -61,7 +62,7 @@ def render_feed(schedule: Schedule) -> bytes:
     return next(file.content for file in render_calendars(schedule, only_feed=True))
 
 
-@functools.lru_cache(maxsize=65536)  # the preview server rebuilds: unchanged calendars cost nothing
+@functools.lru_cache(maxsize=4096)  # the preview server rebuilds: unchanged calendars cost nothing
 def _calendar_head(site, path: str, name: str, description: str) -> bytes:
     """The calendar's own properties, as a complete (empty) VCALENDAR."""
     calendar = Calendar()
@@ -97,10 +98,13 @@ def _serialise_events(sessions: tuple[Session, ...], site: Site) -> dict[str, by
                                  chunksize=max(1, len(missing) // (workers * 4))))
     else:
         made = [_event_bytes(session, site) for session in missing]
-    if len(_events) > 100_000:
-        _events.clear()
-    _events.update(((session, site), data) for session, data in zip(missing, made))
-    return {session.id: _events[(session, site)] for session in sessions}
+    made_now = dict(zip((session.id for session in missing), made))
+    if memo.enabled:
+        if len(_events) > 100_000:
+            _events.clear()
+        _events.update(((session, site), data) for session, data in zip(missing, made))
+    return {session.id: made_now[session.id] if session.id in made_now else _events[(session, site)]
+            for session in sessions}
 
 
 def _event_bytes(session: Session, site: Site) -> bytes:

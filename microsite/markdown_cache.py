@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
-from . import markup
+from . import markup, memo
 
 # Below this many bodies to render, starting worker processes costs more than it saves.
 PARALLEL_FROM = 48
@@ -45,15 +45,17 @@ def render_all(sources: list[str], cache: Path | None) -> list[str]:
         if key in _memory:
             results[key] = _memory[key]
         elif cache is not None and (cached := _read(cache, key)) is not None:
-            results[key] = _memory[key] = cached
+            results[key] = cached
         else:
             missing[key] = source
     if missing:
         rendered = _render(list(missing.values()))
         for key, html in zip(missing, rendered):
-            results[key] = _memory[key] = html
+            results[key] = html
             if cache is not None:
                 _write(cache, key, html)
+    if memo.enabled:
+        _memory.update(results)
     return [results[key] for key in keys]
 
 

@@ -40,6 +40,9 @@ class _Entry:
 
 _pages: dict[tuple[str, str], _Entry] = {}
 _parsed: dict[tuple, tuple] = {}
+# Only a process that builds again and again (the preview server) keeps anything; a one-off
+# build would only pay for memory it never reads back.
+enabled = False
 
 
 def parsed(path: Path, purpose: str, parse):
@@ -47,6 +50,8 @@ def parsed(path: Path, purpose: str, parse):
 
     `parse` must depend on nothing but the file's bytes (and `purpose`, which names what it does).
     """
+    if not enabled:
+        return parse()
     try:
         info = path.stat()
     except OSError:

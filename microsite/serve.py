@@ -22,7 +22,7 @@ from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
 from tornado import ioloop, web
 
-from . import render_site
+from . import memo, render_site
 from .model import ContentError, Problem
 from .write import write_site
 
@@ -166,6 +166,7 @@ class Preview:
     def __init__(self, project: Path, out: Path):
         self.project, self.out = project, out
         self.served: dict[str, bytes] = {}
+        memo.enabled = True
 
     def rebuild(self):
         """Render everything (in a worker thread); return the files, or None after printing the problems."""
