@@ -33,5 +33,22 @@ def render_data(schedule: Schedule) -> list[OutputFile]:
             for session in schedule.sessions
         ],
     }
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = _one_entry_a_line(document)
     return [OutputFile("schedule.json", text.encode("utf-8"), "content/sessions.yaml (schedule data)")]
+
+
+def _one_entry_a_line(document: dict) -> str:
+    """JSON with each topic and session on a line of its own: easy to diff and read, and written by
+    the json module's fast C encoder (its indenting encoder is pure Python, and slow for big files)."""
+    def dump(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = ["{"]
+    for key, value in document.items():
+        if isinstance(value, list):
+            entries = ",\n".join(f"    {dump(entry)}" for entry in value)
+            lines.append(f"  {dump(key)}: [\n{entries}\n  ]," if value else f"  {dump(key)}: [],")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)},")
+    lines[-1] = lines[-1].rstrip(",")
+    return "\n".join(lines) + "\n}\n"

@@ -11,7 +11,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .model import ContentError, OutputFile, Problem
 
@@ -20,8 +20,8 @@ def check_outputs(files: list[OutputFile]) -> None:
     """Refuse two outputs with one path (naming both sources) and any path that leaves the folder."""
     problems, claimed = [], {}
     for file in files:
-        path = PurePosixPath(file.path)
-        if path.is_absolute() or ".." in path.parts or "\\" in file.path or not file.path:
+        parts = file.path.split("/")
+        if file.path.startswith("/") or ".." in parts or "\\" in file.path or "" in parts:
             problems.append(Problem(file.source, 0, f"would write outside the site as '{file.path}'; rename it"))
         key = file.path.lower()  # two names differing in case collide on macOS and Windows disks
         if key in claimed:
