@@ -127,8 +127,9 @@ def main() -> None:
             program = write_program(size, work / f"program-{size}")
             ours, pelican, hugo = (copy_ours(program, work / f"ours-{size}"),
                                    write_pelican(program, work / f"pelican-{size}"), write_hugo(program, work / f"hugo-{size}"))
-            result = bench.alternate({"ours": lambda: bench.ours(ours), "Pelican": lambda: bench.pelican_build(pelican),
-                                      "Hugo": lambda: bench.hugo_build(hugo)})
+            result = bench.alternate({"ours": lambda ours=ours: bench.ours(ours),
+                                      "Pelican": lambda pelican=pelican: bench.pelican_build(pelican),
+                                      "Hugo": lambda hugo=hugo: bench.hugo_build(hugo)})
             figures[f"N={size}"] = {name: vars(sample) for name, sample in result.items()}
             for name, sample in result.items():
                 ratio = "" if name == "ours" else f"{result['ours'].wall / sample.wall:.2f}"

@@ -36,7 +36,8 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
                 f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
                 f" rename it to '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        found, result = memo.parsed(path, f"document:{id(schema)}", lambda: _read_checked(path, shown, schema))
+        found, result = memo.parsed(path, f"document:{id(schema)}",
+                                    lambda path=path, shown=shown: _read_checked(path, shown, schema))
         problems.extend(found)
         read[path.stem] = result
     # The Markdown of every good file at once: from the cache, or on all cores.

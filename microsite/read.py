@@ -12,7 +12,7 @@ from .history import content_changed_at
 from .documents import read_documents
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
 from .published import Record, apply_record, pending_notices, read_record
-from .sourcefile import Mapping, Sequence, parse_yaml, read_text, split_front_matter
+from .sourcefile import Mapping, Sequence, parse_yaml, read_text
 
 # The editors' contract, one schema per file kind; README.md documents each field.
 SITE_FIELDS = {

@@ -54,7 +54,7 @@ def test_calendar_properties(site):
         assert "METHOD" not in names  # METHOD:PUBLISH would oblige an ORGANIZER on every event
         assert any(re.fullmatch(r"REFRESH-INTERVAL;VALUE=DURATION:P(T\d+H|\d+D)", line) for line in head)
         assert any(re.fullmatch(r"X-PUBLISHED-TTL:P(T\d+H|\d+D)", line) for line in head)
-        assert f"SOURCE;VALUE=URI:" in "\n".join(head)
+        assert "SOURCE;VALUE=URI:" in "\n".join(head)
 
 
 def _events(feed: Path) -> list[dict[str, str]]:
