@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from .model import ContentError, Problem, Schedule
 from .read import read_schedule
 from .publish import publication_time, record_publication, write_record
 from .published import UNPUBLISHED, read_record
-from .render import copy_assets, render_pages, template_environment
+from .render import copy_assets, iter_pages, render_pages, template_environment
 from .write import check_outputs, write_site
 
 __all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
@@ -40,8 +41,18 @@ def build(project: Path, out: Path, base_url: str | None = None, force: bool = F
           use_cache: bool = True) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
     check_output_folder(project, out, force)
-    schedule, files = render_site(project, base_url, use_cache=use_cache)
-    write_site(files, out)
+    schedule = read_schedule(project / "content", base_url, cache=project / ".cache" / "microsite" if use_cache else None)
+    layouts = template_environment(project / "layouts")
+    calendars = render_calendars(schedule)
+    # The pages are written as they are rendered, into a staging folder that replaces `out`
+    # only once everything is made: the whole site is never held in memory at once.
+    write_site(itertools.chain(
+        iter_pages(schedule, layouts),
+        copy_assets(project / "layouts"),
+        calendars,
+        render_data(schedule),
+        render_host_config(schedule, calendars),
+    ), out)
     return schedule
 
 

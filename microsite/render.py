@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
@@ -43,6 +44,15 @@ def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Env
 
 def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[OutputFile]:
     """Every page of the site, rendered in memory."""
+    return list(iter_pages(schedule, layouts))
+
+
+def iter_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[OutputFile]:
+    """Every page of the site, one at a time, so that a build need not hold them all in memory.
+
+    A layout problem does not stop the others from being tried: all problems are raised together
+    after the last page, before the writer swaps anything in.
+    """
     topic_pages = [("topic.html", t.page_path, {"topic": t, "sessions": schedule.sessions_of(t),
                                                      "feed_path": t.feed_path}, t.source)
                    for t in schedule.topics]
@@ -63,15 +73,16 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[Output
         ("sitemap.xml", "sitemap.xml", {"pages": tuple(_sitemap_paths(schedule))}, "layouts/sitemap.xml"),
         ("robots.txt", "robots.txt", {}, "layouts/robots.txt"),
     ]
-    problems, files = [], []
+    problems = []
     for layout, path, extra, source in plan:
         try:
-            files.append(_render(layouts, layout, path, schedule, extra, source))
+            page = _render(layouts, layout, path, schedule, extra, source)
         except ContentError as error:
             problems.extend(error.problems)
+            continue
+        yield page
     if problems:
         raise ContentError(sorted(set(problems)))
-    return files
 
 
 def _feed_updated(schedule: Schedule) -> str:

@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from .model import ContentError, OutputFile, Problem
@@ -18,24 +19,30 @@ from .model import ContentError, OutputFile, Problem
 
 def check_outputs(files: list[OutputFile]) -> None:
     """Refuse two outputs with one path (naming both sources) and any path that leaves the folder."""
-    problems, claimed = [], {}
-    for file in files:
-        parts = file.path.split("/")
-        if file.path.startswith("/") or ".." in parts or "\\" in file.path or "" in parts:
-            problems.append(Problem(file.source, 0, f"would write outside the site as '{file.path}'; rename it"))
-        key = file.path.lower()  # two names differing in case collide on macOS and Windows disks
-        if key in claimed:
-            problems.append(Problem(file.source, 0, (
-                f"writes {file.path}, which {claimed[key]} also writes; rename one of them")))
-        else:
-            claimed[key] = file.source
+    claimed: dict[str, str] = {}
+    problems = [problem for file in files if (problem := _path_problem(file, claimed))]
     if problems:
         raise ContentError(problems)
 
 
-def write_site(files: list[OutputFile], out: Path) -> None:
-    """Replace `out` with exactly `files`, all at once."""
-    check_outputs(files)
+def _path_problem(file: OutputFile, claimed: dict[str, str]) -> Problem | None:
+    parts = file.path.split("/")
+    if file.path.startswith("/") or ".." in parts or "\\" in file.path or "" in parts:
+        return Problem(file.source, 0, f"would write outside the site as '{file.path}'; rename it")
+    key = file.path.lower()  # two names differing in case collide on macOS and Windows disks
+    if key in claimed:
+        return Problem(file.source, 0, f"writes {file.path}, which {claimed[key]} also writes; rename one of them")
+    claimed[key] = file.source
+    return None
+
+
+def write_site(files: Iterable[OutputFile], out: Path) -> None:
+    """Replace `out` with exactly `files`, all at once.
+
+    `files` may be produced while this writes them into a private staging folder: nothing is
+    swapped in unless every file was made and every path is safe and unique (all problems are
+    reported together), so readers only ever see the old site or the complete new one.
+    """
     out = out.absolute()
     if out.exists() and (out.is_symlink() or not out.is_dir()):
         raise ContentError([Problem(str(out), 0, "is not a folder; choose another --out or move it away")])
@@ -44,14 +51,19 @@ def write_site(files: list[OutputFile], out: Path) -> None:
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
     staging.mkdir()
     try:
-        made = {staging}
+        made, claimed, problems = {staging}, {}, []
         for file in files:
+            if problem := _path_problem(file, claimed):
+                problems.append(problem)
+                continue
             target = staging / file.path
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             if not _reuse(out / file.path, target, file.content):
                 target.write_bytes(file.content)
+        if problems:
+            raise ContentError(problems)
         if out.exists():
             _exchange(staging, out)  # staging now holds the previous site
             shutil.rmtree(staging)

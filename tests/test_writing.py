@@ -85,3 +85,30 @@ def test_refuses_an_output_folder_that_would_destroy_the_project(make_project, o
     assert result.returncode == 1
     assert "cannot be the output folder" in result.stderr
     assert tree_digest(project) == before
+
+
+def test_the_streaming_writer_refuses_duplicates_and_keeps_the_old_site(tmp_path):
+    from microsite.write import write_site
+
+    out = tmp_path / "site"
+    write_site([OutputFile("index.html", b"old", "first build")], out)
+    files = iter([OutputFile("index.html", b"new", "layouts/index.html"),
+                  OutputFile("INDEX.html", b"x", "content/pages/index.md"),
+                  OutputFile("../escape", b"x", "content/pages/bad.md")])
+    with pytest.raises(ContentError) as error:
+        write_site(files, out)
+    assert [str(problem) for problem in error.value.problems] == [
+        "content/pages/bad.md: would write outside the site as '../escape'; rename it",
+        "content/pages/index.md: writes INDEX.html, which layouts/index.html also writes; rename one of them"]
+    assert (out / "index.html").read_bytes() == b"old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
+def test_every_broken_layout_is_reported_in_one_build(make_project):
+    project = make_project()
+    for layout, old, new in (("topic.html", "topic.title", "topic.titel"), ("session.html", "session.day", "session.dya")):
+        path = project / "layouts" / layout
+        path.write_text(path.read_text().replace(old, new, 1))
+    result = run_build(project)
+    assert result.returncode == 1
+    assert [line.split(":")[0] for line in result.stderr.splitlines()[:-1]] == ["layouts/session.html", "layouts/topic.html"]
