@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,50 +10,49 @@ from .check import check_feeds, check_links
 from .data import render_data
 from .hosting import render_host_config
 from .ics import render_calendars
-from .model import ContentError, Problem, Schedule
-from .read import read_schedule
+from .model import ContentError, OutputFile, Problem, Schedule
 from .publish import publication_time, record_publication, write_record
 from .published import UNPUBLISHED, read_record
-from .render import copy_assets, iter_pages, render_pages, template_environment
+from .read import read_schedule
+from .render import copy_assets, render_pages, template_environment
 from .write import check_outputs, write_site
 
 __all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
-
-
-def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
-                use_cache: bool = True, reuse_pages: bool = False) -> tuple[Schedule, list]:
-    """Read the content and render every output file in memory; write nothing."""
-    cache = project / ".cache" / "microsite" if use_cache else None
-    schedule = read_schedule(project / "content", base_url, withdrawing, cache)
-    layouts = template_environment(project / "layouts", reuse_pages)
-    files = [
-        *render_pages(schedule, layouts),
-        *copy_assets(project / "layouts"),
-        *render_calendars(schedule),
-        *render_data(schedule),
-    ]
-    files += render_host_config(schedule, files)
-    check_outputs(files)
-    return schedule, files
 
 
 def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
           use_cache: bool = True) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
     check_output_folder(project, out, force)
-    schedule = read_schedule(project / "content", base_url, cache=project / ".cache" / "microsite" if use_cache else None)
+    schedule = read_schedule(project / "content", base_url, cache=_cache(project, use_cache))
     layouts = template_environment(project / "layouts")
-    calendars = render_calendars(schedule)
-    # The pages are written as they are rendered, into a staging folder that replaces `out`
+    # Pages go to the writer as they are rendered, into a staging folder that replaces `out`
     # only once everything is made: the whole site is never held in memory at once.
-    write_site(itertools.chain(
-        iter_pages(schedule, layouts),
-        copy_assets(project / "layouts"),
-        calendars,
-        render_data(schedule),
-        render_host_config(schedule, calendars),
-    ), out)
+    write_site(site_files(project, schedule, layouts), out)
     return schedule
+
+
+def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
+                use_cache: bool = True, reuse_pages: bool = False) -> tuple[Schedule, list[OutputFile]]:
+    """Read the content and render every output file in memory; write nothing (check, serve, publish)."""
+    schedule = read_schedule(project / "content", base_url, withdrawing, _cache(project, use_cache))
+    files = list(site_files(project, schedule, template_environment(project / "layouts", reuse_pages)))
+    check_outputs(files)
+    return schedule, files
+
+
+def site_files(project: Path, schedule: Schedule, layouts) -> Iterator[OutputFile]:
+    """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
+    calendars = render_calendars(schedule)
+    yield from render_pages(schedule, layouts)
+    yield from copy_assets(project / "layouts")
+    yield from calendars
+    yield from render_data(schedule)
+    yield from render_host_config(schedule, calendars)
+
+
+def _cache(project: Path, use_cache: bool) -> Path | None:
+    return project / ".cache" / "microsite" if use_cache else None
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),

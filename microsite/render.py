@@ -42,12 +42,7 @@ def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Env
     return environment
 
 
-def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> list[OutputFile]:
-    """Every page of the site, rendered in memory."""
-    return list(iter_pages(schedule, layouts))
-
-
-def iter_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[OutputFile]:
+def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
     A layout problem does not stop the others from being tried: all problems are raised together
