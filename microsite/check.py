@@ -77,7 +77,7 @@ def check_feeds(files: list[OutputFile], schedule: Schedule) -> list[Problem]:
     """Every calendar file, read by vobject (an independent parser), gives the instants we meant."""
     import vobject  # only `check` needs it
 
-    expected = {f"{s.id}@{schedule.site.host}": (s.start, s.end) for s in schedule.sessions}
+    expected = {schedule.site.uid(s.id): (s.start, s.end) for s in schedule.sessions}
     problems = []
     for file in files:
         if not file.path.endswith(".ics"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from .formatting import iso_minutes
-from .ics import session_uid
 from .model import OutputFile, Schedule
 
 
@@ -24,7 +23,7 @@ def render_data(schedule: Schedule) -> list[OutputFile]:
             for topic in schedule.topics
         ],
         "sessions": [
-            {"id": session.id, "uid": session_uid(schedule, session), "topic": session.topic.slug,
+            {"id": session.id, "uid": site.uid(session.id), "topic": session.topic.slug,
              "title": session.topic.title, "start": iso_minutes(session.start), "end": iso_minutes(session.end),
              "status": session.status, "reason": session.reason or None,
              "moved_from": iso_minutes(session.moved_from) if session.moved_from else None,

@@ -7,15 +7,13 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 from icalendar import Calendar, Event, vDuration, vText
 
 from . import memo
 from .model import OutputFile, Schedule, Session, Site
+from .parallel import map_in_parallel
 from .vtimezone import build_vtimezone
 
 PRODUCT_ID = "-//Schedule microsite//build.py//EN"
@@ -90,14 +88,7 @@ PARALLEL_FROM = 2000  # below this many new events, worker processes cost more t
 def _serialise_events(sessions: tuple[Session, ...], site: Site) -> dict[str, bytes]:
     """Each session's VEVENT bytes, from memory where unchanged, else made on all cores."""
     missing = [session for session in sessions if (session, site) not in _events]
-    workers = min(os.cpu_count() or 1, 8, int(os.environ.get("MICROSITE_WORKERS", "8") or 8))
-    if len(missing) >= PARALLEL_FROM and workers > 1:
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            made = list(pool.map(_event_bytes, missing, [site] * len(missing),
-                                 chunksize=max(1, len(missing) // (workers * 4))))
-    else:
-        made = [_event_bytes(session, site) for session in missing]
+    made = map_in_parallel(_event_bytes, missing, [site] * len(missing), worth_it_from=PARALLEL_FROM)
     made_now = dict(zip((session.id for session in missing), made))
     if memo.enabled:
         if len(_events) > 100_000:
@@ -112,14 +103,9 @@ def _event_bytes(session: Session, site: Site) -> bytes:
     return _event(site, session).to_ical()
 
 
-def session_uid(schedule: Schedule, session: Session) -> str:
-    """The event's permanent UID: the editor's id at the site's host, the same in every file."""
-    return f"{session.id}@{schedule.site.host}"
-
-
 def _event(site: Site, session: Session) -> Event:
     event = Event()
-    event.add("uid", f"{session.id}@{site.host}")
+    event.add("uid", site.uid(session.id))
     event.add("dtstamp", session.modified)
     event.add("last-modified", session.modified)
     event.add("dtstart", session.start)

@@ -9,13 +9,12 @@ The cache lives outside site/ (in .cache/ beside content/, ignored by git).
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
 from . import markup, memo
+from .parallel import map_in_parallel
 
 # Below this many bodies to render, starting worker processes costs more than it saves.
 PARALLEL_FROM = 48
@@ -60,13 +59,7 @@ def render_all(sources: list[str], cache: Path | None) -> list[str]:
 
 
 def _render(sources: list[str]) -> list[str]:
-    # MICROSITE_WORKERS caps the worker processes (1: render in this process only).
-    workers = min(os.cpu_count() or 1, 8, int(os.environ.get("MICROSITE_WORKERS", "8") or 8))
-    if len(sources) < PARALLEL_FROM or workers < 2:
-        return [markup.render_markdown(source) for source in sources]
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(markup.render_markdown, sources, chunksize=max(1, len(sources) // (workers * 4))))
+    return map_in_parallel(markup.render_markdown, sources, worth_it_from=PARALLEL_FROM)
 
 
 def _path(cache: Path, key: str) -> Path:

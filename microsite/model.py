@@ -57,6 +57,10 @@ class Site:
         """The host of the base URL: the domain part of every calendar UID."""
         return urlsplit(self.base_url).hostname or ""
 
+    def uid(self, session_id: str) -> str:
+        """A session's permanent calendar UID: the editor's id at the site's host, in every file."""
+        return f"{session_id}@{self.host}"
+
     def absolute(self, path: str) -> str:
         """Turn a site path such as "topics/x/" into a full URL."""
         return self.base_url + path

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import memo
 from .model import Change, Problem, Session
-from .sourcefile import Mapping, Sequence, parse_yaml, read_text
+from .sourcefile import Mapping, Sequence, read_yaml
 
 RECORD_NAME = "published.yaml"
 UNPUBLISHED = "unpublished"  # the code of the warning about changes not yet recorded
@@ -59,11 +59,7 @@ def read_record(content: Path, problems: list[Problem]) -> Record:
     shown = f"{content.name}/{RECORD_NAME}"
     if not path.is_file():
         return Record()
-    def parse() -> tuple[object, list[Problem]]:
-        source = read_text(path, shown)
-        return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown)
-
-    data, found = memo.parsed(path, "record", parse)
+    data, found = memo.parsed(path, "record", lambda: read_yaml(path, shown))
     if found:
         problems.extend(found)
         return Record()

@@ -12,7 +12,7 @@ from .history import content_changed_at
 from .documents import read_documents
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
 from .published import Record, apply_record, pending_notices, read_record
-from .sourcefile import Mapping, Sequence, parse_yaml, read_text
+from .sourcefile import Mapping, Sequence, read_yaml
 
 # The editors' contract, one schema per file kind; README.md documents each field.
 SITE_FIELDS = {
@@ -104,11 +104,7 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
         return None
-    source = read_text(path, shown)
-    if source.problem:
-        problems.append(source.problem)
-        return None
-    data, found = parse_yaml(source.text, shown)
+    data, found = read_yaml(path, shown)
     problems.extend(found)
     if found:
         return None
@@ -127,11 +123,7 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    def parse() -> tuple[object, list[Problem]]:
-        source = read_text(path, shown)
-        return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown)
-
-    data, found = memo.parsed(path, "sessions", parse)
+    data, found = memo.parsed(path, "sessions", lambda: read_yaml(path, shown))
     problems.extend(found)
     if found:
         return []

@@ -126,9 +126,9 @@ def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, 
     """The layout file and line where rendering failed, from the traceback Jinja rewrites."""
     traceback = error.__traceback__
     found = ("", 0)
+    loader_root = Path(layouts.loader.searchpath[0]).resolve()
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
-        loader_root = Path(layouts.loader.searchpath[0]).resolve()
         try:
             relative = Path(filename).resolve().relative_to(loader_root)
             found = (f"layouts/{relative.as_posix()}", traceback.tb_lineno)

@@ -34,7 +34,6 @@ class BuildState:
     """The outcome of the last build, shared by the watcher and the request handler."""
 
     problems: list[Problem] = []
-    built_at: float = 0.0  # time.monotonic() of the last successful build
 
 
 class PreviewHandler(StaticFileHandler):
@@ -200,7 +199,7 @@ class Preview:
             for path in self.served.keys() - wanted.keys():
                 (self.out / path).unlink(missing_ok=True)
         self.served = wanted
-        BuildState.problems, BuildState.built_at = [], time.monotonic()
+        BuildState.problems = []
         for warning in schedule.warnings:
             print(warning, file=sys.stderr, flush=True)
         print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms.", flush=True)

@@ -84,6 +84,12 @@ def parse_yaml(text: str, shown_as: str, first_line: int = 1) -> tuple[object, l
     return data, problems
 
 
+def read_yaml(path: Path, shown_as: str) -> tuple[object, list[Problem]]:
+    """A YAML file's data with line numbers, or None and why it could not be read."""
+    source = read_text(path, shown_as)
+    return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown_as)
+
+
 def _line_loader(base: type, problems: list[Problem], shown_as: str, offset: int) -> type:
     """A loader class that builds Mapping and Sequence and reports keys given twice."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -14,16 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_build
+from conftest import REPO, free_port, run_build
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = Path("/usr/lib/apache2/modules")
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +33,7 @@ def apache():
     assert run_build(REPO, "--out", str(site)).returncode == 0
     for path in [site, *site.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    port = _free_port()
+    port = free_port()
     user = "www-data" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
     config = root / "httpd.conf"
     config.write_text(f"""
