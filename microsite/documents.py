@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import fields, memo
@@ -21,11 +22,14 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
             problems.append(Problem(shown_folder, 0, "folder not found; create it and add one .md file per topic"))
         return {} if kind is Topic else []
     read: dict[str, tuple[str, dict, str] | None] = {}
-    for path in sorted(folder.iterdir()):
-        shown = path.relative_to(project).as_posix()
-        if path.is_dir() or _is_editor_scratch(path.name):
+    with os.scandir(folder) as entries:  # scandir knows each entry's kind without asking again
+        listing = sorted((entry.name, entry.is_dir(), entry.is_symlink()) for entry in entries)
+    for name, is_dir, is_symlink in listing:
+        path = folder / name
+        shown = f"{shown_folder}/{name}"
+        if is_dir or _is_editor_scratch(name):
             continue
-        if path.is_symlink():
+        if is_symlink:
             problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
             continue
         if path.suffix != ".md":
@@ -44,9 +48,15 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
     good = {slug: item for slug, item in read.items() if item is not None}
     bodies = render_all([body for _, _, body in good.values()], cache)
     items: dict[str, Topic | Page | None] = dict.fromkeys(read)
-    for (slug, (shown, values, _)), html in zip(good.items(), bodies):
-        items[slug] = kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
+    for (slug, checked), html in zip(good.items(), bodies):
+        items[slug] = _document(kind, slug, checked, html)
     return items if kind is Topic else [item for item in items.values() if item is not None]
+
+
+@memo.Remembered  # the preview server gets the very same Topic for an unchanged file
+def _document(kind: type, slug: str, checked: tuple[str, dict, str], html: str) -> Topic | Page:
+    shown, values, _ = checked
+    return kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
 
 
 def _is_editor_scratch(name: str) -> bool:

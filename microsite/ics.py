@@ -12,12 +12,11 @@ from datetime import timedelta
 from icalendar import Calendar, Event, vDuration, vText
 
 from . import memo
-from .model import OutputFile, Schedule, Session, Site
+from .model import OutputFile, Schedule, Session, Site, Topic
 from .parallel import map_in_parallel
 from .vtimezone import build_vtimezone
 
 PRODUCT_ID = "-//Schedule microsite//build.py//EN"
-
 
 _END = b"END:VCALENDAR\r\n"
 
@@ -34,30 +33,49 @@ def render_calendars(schedule: Schedule, only_feed: bool = False) -> list[Output
     vtimezone = b""
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
-        vtimezone = build_vtimezone(site.time_zone, min(years), max(years)).to_ical()
-
-    def calendar_file(path: str, sessions: tuple[Session, ...], name: str, description: str, source: str):
-        head = _calendar_head(site, path, name, description)
-        body = (vtimezone if sessions else b"") + b"".join(events[session.id] for session in sessions)
-        return OutputFile(path, head[: -len(_END)] + body + _END, source)
-
-    files = [calendar_file("schedule.ics", schedule.sessions, site.title, site.description,
-                           "content/sessions.yaml (aggregated feed)")]
+        vtimezone = _vtimezone(site.time_zone, min(years), max(years))
+    feed = _calendar(site, "schedule.ics", site.title, site.description, vtimezone,
+                     b"".join(events[session.id] for session in schedule.sessions))
+    files = [OutputFile("schedule.ics", feed, "content/sessions.yaml (aggregated feed)")]
     if only_feed:
         return files
     for topic in schedule.topics:
-        files.append(calendar_file(topic.feed_path, schedule.sessions_of(topic), f"{site.title}: {topic.title}",
-                                   topic.summary, f"{topic.source} (topic feed)"))
+        sessions = schedule.sessions_of(topic)
+        files.append(OutputFile(topic.feed_path, _topic_calendar(site, topic, tuple(
+                                    events[session.id] for session in sessions), vtimezone),
+                                f"{topic.source} (topic feed)"))
     for session in schedule.sessions:
-        files.append(calendar_file(
-            session.feed_path, (session,), f"{site.title}: {session.topic.title}", session.topic.summary,
-            f"content/sessions.yaml:{session.source_line} (session '{session.id}')"))
+        files.append(OutputFile(session.feed_path, _session_calendar(site, session, events[session.id], vtimezone),
+                                f"content/sessions.yaml:{session.source_line} (session '{session.id}')"))
     return files
 
 
 def render_feed(schedule: Schedule) -> bytes:
     """The aggregated feed alone (what the benchmark times for a large schedule)."""
     return next(file.content for file in render_calendars(schedule, only_feed=True))
+
+
+@memo.Remembered  # the preview server rebuilds: an unchanged topic's calendar costs nothing
+def _topic_calendar(site: Site, topic: Topic, events: tuple[bytes, ...], vtimezone: bytes) -> bytes:
+    return _calendar(site, topic.feed_path, f"{site.title}: {topic.title}", topic.summary, vtimezone,
+                     b"".join(events))
+
+
+@memo.Remembered
+def _session_calendar(site: Site, session: Session, event: bytes, vtimezone: bytes) -> bytes:
+    return _calendar(site, session.feed_path, f"{site.title}: {session.topic.title}", session.topic.summary,
+                     vtimezone, event)
+
+
+def _calendar(site: Site, path: str, name: str, description: str, vtimezone: bytes, events: bytes) -> bytes:
+    """A whole VCALENDAR: its own properties, then the time zone (if it has events) and the events."""
+    head = _calendar_head(site, path, name, description)
+    return head[: -len(_END)] + (vtimezone if events else b"") + events + _END
+
+
+@memo.Remembered
+def _vtimezone(zone: str, first_year: int, last_year: int) -> bytes:
+    return build_vtimezone(zone, first_year, last_year).to_ical()
 
 
 @functools.lru_cache(maxsize=4096)  # the preview server rebuilds: unchanged calendars cost nothing
@@ -81,26 +99,24 @@ def _calendar_head(site, path: str, name: str, description: str) -> bytes:
     return calendar.to_ical()
 
 
-_events: dict[tuple[Session, Site], bytes] = {}  # the preview server rebuilds: unchanged events cost nothing
 PARALLEL_FROM = 2000  # below this many new events, worker processes cost more than they save
 
 
 def _serialise_events(sessions: tuple[Session, ...], site: Site) -> dict[str, bytes]:
-    """Each session's VEVENT bytes, from memory where unchanged, else made on all cores."""
-    missing = [session for session in sessions if (session, site) not in _events]
-    made = map_in_parallel(_event_bytes, missing, [site] * len(missing), worth_it_from=PARALLEL_FROM)
-    made_now = dict(zip((session.id for session in missing), made))
-    if memo.enabled:
-        if len(_events) > 100_000:
-            _events.clear()
-        _events.update(((session, site), data) for session, data in zip(missing, made))
-    return {session.id: made_now[session.id] if session.id in made_now else _events[(session, site)]
-            for session in sessions}
+    """Each session's VEVENT bytes: made on all cores when there are many (a cold build of a large
+    schedule), else one by one, where the preview server finds the unchanged ones made already."""
+    if memo.enabled or len(sessions) < PARALLEL_FROM:
+        return {session.id: _event_bytes(session, site) for session in sessions}
+    made = map_in_parallel(_serialise_event, sessions, [site] * len(sessions), worth_it_from=PARALLEL_FROM)
+    return {session.id: data for session, data in zip(sessions, made)}
 
 
-def _event_bytes(session: Session, site: Site) -> bytes:
+def _serialise_event(session: Session, site: Site) -> bytes:
     """One event, serialised; it depends on nothing but the session and the site."""
     return _event(site, session).to_ical()
+
+
+_event_bytes = memo.Remembered(_serialise_event)
 
 
 def _event(site: Site, session: Session) -> Event:

@@ -31,6 +31,7 @@ _SETTINGS = _settings_key()
 _memory: dict[str, str] = {}  # within one process (the preview server keeps it between builds)
 
 
+@memo.Remembered  # the preview server hashes each unchanged text once
 def _key(source: str) -> str:
     return hashlib.sha256(f"{_SETTINGS}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
 

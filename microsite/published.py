@@ -59,17 +59,21 @@ def read_record(content: Path, problems: list[Problem]) -> Record:
     shown = f"{content.name}/{RECORD_NAME}"
     if not path.is_file():
         return Record()
-    data, found = memo.parsed(path, "record", lambda: read_yaml(path, shown))
+    record, found = memo.parsed(path, "record", lambda: _convert_record(read_yaml(path, shown), shown))
+    problems.extend(found)
+    return record
+
+
+def _convert_record(parsed: tuple, shown: str) -> tuple[Record, list[Problem]]:
+    data, found = parsed
     if found:
-        problems.extend(found)
-        return Record()
+        return Record(), found
     try:
-        return _record_from(data or Mapping())
+        return _record_from(data or Mapping()), []
     except (KeyError, ValueError, TypeError, AttributeError) as error:
-        problems.append(Problem(shown, getattr(data, "line", 1), (
+        return Record(), [Problem(shown, getattr(data, "line", 1), (
             f"is damaged ({error}); restore it from git (`git checkout -- {shown}`): it is written by"
-            " `python build.py publish` and is not edited by hand")))
-        return Record()
+            " `python build.py publish` and is not edited by hand"))]
 
 
 def _record_from(data: Mapping) -> Record:
@@ -112,16 +116,27 @@ def apply_record(sessions: list[Session], listed: set[str], record: Record, cont
     applied = []
     for session in sessions:
         recorded = record.sessions.get(session.id)
-        if recorded is None:
-            applied.append(replace(session, sequence=0, modified=pending_time, is_pending=True))
-        elif recorded.fingerprint == fingerprint(session):
-            applied.append(replace(session, sequence=recorded.sequence, modified=recorded.modified,
-                                   moved_from=recorded.moved_from))
-        else:
-            moved = recorded.start != session.start
-            applied.append(replace(session, sequence=recorded.sequence + 1, modified=pending_time,
-                                   moved_from=recorded.start if moved else recorded.moved_from, is_pending=True))
+        # The time is an input only of what changed, so that the rest stays the same between builds.
+        is_unchanged = recorded is not None and _is_as_recorded(session, recorded)
+        applied.append(_applied(session, recorded, None if is_unchanged else pending_time))
     return applied
+
+
+@memo.Remembered
+def _is_as_recorded(session: Session, recorded: Recorded) -> bool:
+    return recorded.fingerprint == fingerprint(session)
+
+
+@memo.Remembered  # the preview server gets the very same Session for an unchanged entry and record
+def _applied(session: Session, recorded: Recorded | None, pending_time: datetime | None) -> Session:
+    """The session with its SEQUENCE and stamps; `pending_time` is None when it is as recorded."""
+    if recorded is None:
+        return replace(session, sequence=0, modified=pending_time, is_pending=True)
+    if pending_time is None:
+        return replace(session, sequence=recorded.sequence, modified=recorded.modified, moved_from=recorded.moved_from)
+    moved = recorded.start != session.start
+    return replace(session, sequence=recorded.sequence + 1, modified=pending_time,
+                   moved_from=recorded.start if moved else recorded.moved_from, is_pending=True)
 
 
 def pending_notices(sessions: list[Session]) -> list[Problem]:

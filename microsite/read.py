@@ -104,17 +104,21 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
         return None
-    data, found = read_yaml(path, shown)
+    site, found = memo.parsed(path, ("site", base_url), lambda: _convert_site(read_yaml(path, shown), shown, base_url))
     problems.extend(found)
+    return site
+
+
+def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site | None, list[Problem]]:
+    data, found = parsed
     if found:
-        return None
+        return None, found
     values, found = fields.convert_record(data, SITE_FIELDS, shown, 1, "site settings")
-    problems.extend(found)
     if values is None:
-        return None
+        return None, found
     if base_url:  # a deploy may publish the same content under another address
         values["base_url"] = fields.absolute_url(base_url)
-    return Site(**values)
+    return Site(**values), found
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
@@ -123,18 +127,48 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    data, found = memo.parsed(path, "sessions", lambda: read_yaml(path, shown))
+    # Converting 2,000 entries takes longer than the preview server's whole rebuild should: it is
+    # kept while the file and the site settings are unchanged.
+    entries, found, ids, referenced = memo.parsed(path, ("sessions", site),
+                                                  lambda: _convert_sessions(read_yaml(path, shown), shown, site))
     problems.extend(found)
-    if found:
-        return []
+    listed.update(ids)
+    sessions = []
+    for entry in entries:
+        values, key_lines, what = entry
+        topic = topics.get(values["topic"])
+        if topic is None and values["topic"] in topics:
+            continue  # the topic file exists but has problems of its own, reported there
+        if topic is None:
+            near = difflib.get_close_matches(values["topic"], list(topics), n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"create content/topics/{values['topic']}.md"
+            problems.append(Problem(shown, key_lines["topic"], (
+                f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
+            continue
+        if site is not None:
+            sessions.append(_session(entry, topic, site))
+    for slug, topic in sorted(topics.items()) if referenced is not None else ():
+        if topic is not None and slug not in referenced:
+            problems.append(Problem(topic.source, 1, (
+                f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
+    return sessions
+
+
+def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[list[tuple], list[Problem], set, set | None]:
+    """Each entry's checked values (with its key lines and name), the problems, and the ids and topics named.
+
+    Depends only on the file and the site settings; which topics exist is checked afterwards.
+    The topics named are None when the file as a whole cannot be read.
+    """
+    data, problems = parsed
+    if problems:
+        return [], problems, set(), None
     if data is None or (isinstance(data, Sequence) and not data):
-        problems.append(Problem(shown, 1, "lists no sessions; add entries that start with `- id:`"))
-        return []
+        return [], [Problem(shown, 1, "lists no sessions; add entries that start with `- id:`")], set(), None
     if not isinstance(data, Sequence):
-        problems.append(Problem(shown, getattr(data, "line", 1), (
-            "must be a list of sessions, each starting with `- id:`; check the first entry")))
-        return []
-    sessions, first_line_of_id, referenced = [], {}, set()
+        return [], [Problem(shown, getattr(data, "line", 1), (
+            "must be a list of sessions, each starting with `- id:`; check the first entry"))], set(), None
+    entries, first_line_of_id, listed, referenced = [], {}, set(), set()
     for record, line in zip(data, data.item_lines):
         if isinstance(record, Mapping) and isinstance(record.get("topic"), str):
             referenced.add(record["topic"])  # even if the entry has other problems
@@ -151,28 +185,20 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
                 " give each session its own id (ids are calendar UIDs and never reused)")))
             continue
         first_line_of_id[session_id] = record.key_lines["id"]
-        topic = topics.get(values["topic"])
-        if topic is None and values["topic"] in topics:
-            continue  # the topic file exists but has problems of its own, reported there
-        if topic is None:
-            near = difflib.get_close_matches(values["topic"], list(topics), n=1)
-            hint = f"did you mean '{near[0]}'?" if near else f"create content/topics/{values['topic']}.md"
-            problems.append(Problem(shown, record.key_lines["topic"], (
-                f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
+        if site is not None and not _times_are_valid(values, record, site, shown, what, problems):
             continue
-        if site is None:
-            continue
-        if not _times_are_valid(values, record, site, shown, what, problems):
-            continue
-        sessions.append(Session(
-            id=session_id, topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
-            zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
-            reason=values["reason"], source_line=line))
-    for slug, topic in sorted(topics.items()):
-        if topic is not None and slug not in referenced:
-            problems.append(Problem(topic.source, 1, (
-                f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
-    return sessions
+        values["source_line"] = line
+        entries.append((values, record.key_lines, what))
+    return entries, problems, listed, referenced
+
+
+@memo.Remembered  # the preview server gets the very same Session for an unchanged entry and topic
+def _session(entry: tuple, topic: Topic, site: Site) -> Session:
+    values = entry[0]
+    return Session(
+        id=values["id"], topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
+        zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
+        reason=values["reason"], source_line=values["source_line"])
 
 
 def _session_label(record: object) -> str:

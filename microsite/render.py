@@ -23,6 +23,12 @@ def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Env
         raise ContentError([Problem(layouts.name, 0, (
             f"folder not found at {layouts.name}/; run the build from the project folder"
             " (the one holding content/ and layouts/)"))])
+    if reuse_pages:
+        return memo.environment(layouts, lambda signature: _environment(layouts, signature))
+    return _environment(layouts, None)
+
+
+def _environment(layouts: Path, signature: tuple | None) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layouts),
         autoescape=jinja2.select_autoescape(["html", "xml", "webmanifest"]),
@@ -36,7 +42,7 @@ def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Env
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal, google_subscribe=links.google_subscribe)
-    environment.signature = memo.layouts_signature(layouts) if reuse_pages else None
+    environment.signature = signature  # the layouts' files, for reusing pages (memo)
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add, outlook_add=links.outlook_add)
     return environment
@@ -102,8 +108,29 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     if signature is not None and (known := memo.reuse((layout, path), signature, inputs, schedule)) is not None:
         return OutputFile(file_path, known, source)
     recorder = memo.RecordingSchedule(schedule)
-    context = {"site": schedule.site, "schedule": recorder, "page_path": path, "link": link,
-               "absolute": schedule.site.absolute, "safe_html": Markup, "feed_path": "schedule.ics", **extra}
+    helpers = {"site": schedule.site, "page_path": path, "link": link, "absolute": schedule.site.absolute,
+               "safe_html": Markup}
+
+    def fragment(name: str, **values) -> Markup:
+        """A partial layout rendered with `values` and the helpers only: never the schedule.
+
+        So its output depends on nothing but the layouts, this page's path and `values`, and
+        the preview server can reuse it: a list of 2,000 sessions re-renders only the edited ones.
+        """
+        key = (name, file_path, *(item for pair in sorted(values.items()) for item in pair))
+        if (known := memo.fragment(signature, key)) is not None:
+            return known
+        text = Markup(layouts.get_template(name).render({**helpers, **values}))
+        memo.remember_fragment(signature, key, text)
+        return text
+
+    def fragment_list(name: str, items, item_name: str, **values) -> list[Markup]:
+        """[fragment(name, item_name=item, **values) for item in items]: one call from the layout for
+        a whole list, as a call from a layout costs more than finding a fragment already made."""
+        return [fragment(name, **{item_name: item}, **values) for item in items]
+
+    context = {**helpers, "schedule": recorder, "fragment": fragment, "fragment_list": fragment_list,
+               "feed_path": "schedule.ics", **extra}
     try:
         text = layouts.get_template(layout).render(context)
     except jinja2.TemplateSyntaxError as error:

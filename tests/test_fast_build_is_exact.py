@@ -49,12 +49,26 @@ def make_change(program, change: str) -> None:
     elif change == "setting":
         site = program / "content/site.yaml"
         site.write_text(site.read_text().replace("Synthetic Program", "Renamed Program"))
+    elif change == "partial layout":  # used for every session in the lists of the home and print pages
+        partial = program / "layouts/_session.html"
+        partial.write_text(partial.read_text().replace("Status:", "Session status:"))
+    elif change == "topic title":  # shown with each of its sessions on other pages, feeds and data
+        topic = program / "content/topics/topic-00005.md"
+        topic.write_text(topic.read_text().replace("title: ", "title: Renamed ", 1))
+    elif change == "move session":
+        sessions = program / "content/sessions.yaml"
+        text = sessions.read_text()
+        entry = text.index("id: topic-00002-1")
+        day = text.index("date: ", entry) + len("date: ")
+        sessions.write_text(text[:day] + "2031-01-15" + text[day + len("2031-01-15"):])
+    elif change == "publish":
+        assert run_build(program, "publish").returncode == 0
     else:
         topic = program / "content/topics/topic-00003.md"
         topic.write_text(topic.read_text() + "\nOne more paragraph.\n")
 
 
-CHANGES = ["layout", "delete topic", "setting", "topic body"]
+CHANGES = ["layout", "delete topic", "setting", "topic body", "partial layout", "topic title", "move session"]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -74,3 +88,24 @@ def test_the_preview_servers_incremental_updates_match_a_cold_build(program, tmp
     make_change(program, change)
     preview.apply(preview.rebuild())
     assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "preview-" + change.replace(" ", "-"))
+
+
+def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monkeypatch):
+    """One preview server through many saves in a row, as an editor works: nothing it kept from an
+    earlier build may leak into a later one, including after a change is undone and after publishing."""
+    from microsite.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    topic = program / "content/topics/topic-00003.md"
+    original = topic.read_text()
+    steps = ["topic title", "move session", "delete topic", "publish", "topic body", "undo topic body",
+             "partial layout", "setting"]
+    for step in steps:
+        if step == "undo topic body":
+            topic.write_text(original)
+        else:
+            make_change(program, step)
+        preview.apply(preview.rebuild())
+        assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, step.replace(" ", "-")), step
