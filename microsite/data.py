@@ -19,8 +19,8 @@ def render_data(schedule: Schedule) -> list[OutputFile]:
     head = {"title": site.title, "organisation": site.organisation, "time_zone": site.time_zone,
             "url": site.absolute(""), "feed": site.absolute("schedule.ics")}
     lines = ["{", *(f"  {_dump(key)}: {_dump(value)}," for key, value in head.items())]
-    lines += _entries("topics", [_topic_entry(topic, site) for topic in schedule.topics], last=False)
-    lines += _entries("sessions", [_session_entry(session, site) for session in schedule.sessions], last=True)
+    lines += _entries("topics", _topic_entry.each(schedule.topics, site), last=False)
+    lines += _entries("sessions", _session_entry.each(schedule.sessions, site), last=True)
     text = "\n".join(lines) + "\n}\n"
     return [OutputFile("schedule.json", text.encode("utf-8"), "content/sessions.yaml (schedule data)")]
 

@@ -27,7 +27,7 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
     for name, is_dir, is_symlink in listing:
         path = folder / name
         shown = f"{shown_folder}/{name}"
-        if is_dir or _is_editor_scratch(name):
+        if is_dir or is_editor_scratch(name):
             continue
         if is_symlink:
             problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
@@ -59,7 +59,7 @@ def _document(kind: type, slug: str, checked: tuple[str, dict, str], html: str) 
     return kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
 
 
-def _is_editor_scratch(name: str) -> bool:
+def is_editor_scratch(name: str) -> bool:
     """Hidden, backup and swap files that editors leave beside the file being edited."""
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
 

@@ -22,8 +22,19 @@ def content_changed_at(content: Path, environ: dict[str, str] | None = None) -> 
     committed = _last_commit_time(content)
     if committed is not None:
         return committed
-    newest = max((path.stat().st_mtime for path in content.rglob("*") if path.is_file()), default=0)
-    return datetime.fromtimestamp(int(newest), timezone.utc)
+    return datetime.fromtimestamp(int(_newest_modification(content)), timezone.utc)
+
+
+def _newest_modification(folder: Path) -> float:
+    """The newest modification time of any file under `folder` (os.scandir: no second look at each name)."""
+    newest = 0.0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                newest = max(newest, _newest_modification(Path(entry.path)))
+            elif entry.is_file():
+                newest = max(newest, entry.stat().st_mtime)
+    return newest
 
 
 def _last_commit_time(content: Path) -> datetime | None:

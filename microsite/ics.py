@@ -34,19 +34,14 @@ def render_calendars(schedule: Schedule, only_feed: bool = False) -> list[Output
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
         vtimezone = _vtimezone(site.time_zone, min(years), max(years))
-    feed = _calendar(site, "schedule.ics", site.title, site.description, vtimezone,
-                     b"".join(events[session.id] for session in schedule.sessions))
+    feed = _calendar(site, "schedule.ics", site.title, site.description, vtimezone, b"".join(events))
     files = [OutputFile("schedule.ics", feed, "content/sessions.yaml (aggregated feed)")]
     if only_feed:
         return files
-    for topic in schedule.topics:
-        sessions = schedule.sessions_of(topic)
-        files.append(OutputFile(topic.feed_path, _topic_calendar(site, topic, tuple(
-                                    events[session.id] for session in sessions), vtimezone),
-                                f"{topic.source} (topic feed)"))
-    for session in schedule.sessions:
-        files.append(OutputFile(session.feed_path, _session_calendar(site, session, events[session.id], vtimezone),
-                                f"content/sessions.yaml:{session.source_line} (session '{session.id}')"))
+    event_of = dict(zip((session.id for session in schedule.sessions), events))
+    topics = [(topic, tuple(event_of[session.id] for session in schedule.sessions_of(topic))) for topic in schedule.topics]
+    files += _topic_calendar.each(topics, site, vtimezone)
+    files += _session_calendar.each(zip(schedule.sessions, events), site, vtimezone)
     return files
 
 
@@ -56,15 +51,19 @@ def render_feed(schedule: Schedule) -> bytes:
 
 
 @memo.Remembered  # the preview server rebuilds: an unchanged topic's calendar costs nothing
-def _topic_calendar(site: Site, topic: Topic, events: tuple[bytes, ...], vtimezone: bytes) -> bytes:
-    return _calendar(site, topic.feed_path, f"{site.title}: {topic.title}", topic.summary, vtimezone,
-                     b"".join(events))
+def _topic_calendar(topic_and_events: tuple[Topic, tuple[bytes, ...]], site: Site, vtimezone: bytes) -> OutputFile:
+    topic, events = topic_and_events
+    content = _calendar(site, topic.feed_path, f"{site.title}: {topic.title}", topic.summary, vtimezone,
+                        b"".join(events))
+    return OutputFile(topic.feed_path, content, f"{topic.source} (topic feed)")
 
 
 @memo.Remembered
-def _session_calendar(site: Site, session: Session, event: bytes, vtimezone: bytes) -> bytes:
-    return _calendar(site, session.feed_path, f"{site.title}: {session.topic.title}", session.topic.summary,
-                     vtimezone, event)
+def _session_calendar(session_and_event: tuple[Session, bytes], site: Site, vtimezone: bytes) -> OutputFile:
+    session, event = session_and_event
+    content = _calendar(site, session.feed_path, f"{site.title}: {session.topic.title}", session.topic.summary,
+                        vtimezone, event)
+    return OutputFile(session.feed_path, content, f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
 
 
 def _calendar(site: Site, path: str, name: str, description: str, vtimezone: bytes, events: bytes) -> bytes:
@@ -102,13 +101,12 @@ def _calendar_head(site, path: str, name: str, description: str) -> bytes:
 PARALLEL_FROM = 2000  # below this many new events, worker processes cost more than they save
 
 
-def _serialise_events(sessions: tuple[Session, ...], site: Site) -> dict[str, bytes]:
+def _serialise_events(sessions: tuple[Session, ...], site: Site) -> list[bytes]:
     """Each session's VEVENT bytes: made on all cores when there are many (a cold build of a large
     schedule), else one by one, where the preview server finds the unchanged ones made already."""
     if memo.enabled or len(sessions) < PARALLEL_FROM:
-        return {session.id: _event_bytes(session, site) for session in sessions}
-    made = map_in_parallel(_serialise_event, sessions, [site] * len(sessions), worth_it_from=PARALLEL_FROM)
-    return {session.id: data for session, data in zip(sessions, made)}
+        return _event_bytes.each(sessions, site)
+    return map_in_parallel(_serialise_event, sessions, [site] * len(sessions), worth_it_from=PARALLEL_FROM)
 
 
 def _serialise_event(session: Session, site: Site) -> bytes:

@@ -41,7 +41,8 @@ class _Entry:
 
 _pages: dict[tuple[str, str], _Entry] = {}
 _parsed: dict[tuple, tuple] = {}
-_fragments: dict[tuple, tuple[tuple, str]] = {}
+_fragments: dict[tuple, tuple[tuple, str]] = {}  # for the layouts in _fragments_layouts
+_fragments_layouts: tuple | None = None
 _environments: dict[tuple, object] = {}
 # Only a process that builds again and again (the preview server) keeps anything; a one-off
 # build would only pay for memory it never reads back.
@@ -68,7 +69,7 @@ def parsed(path: Path, purpose: str, parse):
 
 
 # Arguments compared by value; any other argument is compared by identity (see Remembered).
-_VALUES = (str, int, float, bool, type(None), date, datetime)
+_VALUES = frozenset((str, int, float, bool, type(None), date, datetime))
 
 
 def identity_key(values: tuple) -> tuple:
@@ -79,8 +80,20 @@ def identity_key(values: tuple) -> tuple:
     Remembered results), so identity finds them. The caller must keep `values` alive while the
     key is in use, so that no other object can take an identity over.
     """
-    return tuple(value if type(value) in _VALUES else identity_key(value) if type(value) is tuple
-                 else (id(value),) for value in values)
+    return tuple([value if type(value) in _VALUES else identity_key(value) if type(value) is tuple
+                  else (id(value),) for value in values])
+
+
+def _same(old, new) -> bool:
+    """Whether identity_key((old,)) == identity_key((new,)), found faster."""
+    if old is new:
+        return True
+    kind = type(new)
+    if kind is not type(old):
+        return False
+    if kind is tuple:
+        return len(old) == len(new) and all(map(_same, old, new))
+    return kind in _VALUES and old == new
 
 
 class Remembered:
@@ -95,6 +108,7 @@ class Remembered:
 
     def __init__(self, function):
         self.function, self.results = function, {}
+        self.last: tuple[tuple, tuple, list] = ((), (), [])  # the last call of each()
         Remembered.every.append(self)
 
     def __call__(self, *arguments):
@@ -107,6 +121,27 @@ class Remembered:
                 self.results.clear()
             known = self.results[key] = (arguments, self.function(*arguments))  # keeps the arguments alive
         return known[1]
+
+    def each(self, items, *shared) -> list:
+        """[self(item, *shared) for item in items], looking up only the items that changed.
+
+        The preview server rebuilds after a save with lists that differ from the last ones in a
+        handful of places: where the shared arguments and the list's length are as in the last
+        call, an item that is the very same as the one in its place last time keeps its result.
+        """
+        if not enabled:
+            return [self.function(item, *shared) for item in items]
+        items = tuple(items)
+        last_items, last_shared, last_results = self.last
+        if len(last_items) != len(items) or identity_key(last_shared) != identity_key(shared):
+            results = [self(item, *shared) for item in items]
+        else:
+            results = list(last_results)
+            for index, (old, new) in enumerate(zip(last_items, items)):
+                if not _same(old, new):
+                    results[index] = self(new, *shared)
+        self.last = (items, shared, results)
+        return results
 
 
 def layouts_signature(layouts: Path) -> tuple:
@@ -137,20 +172,96 @@ def remember(key: tuple[str, str], layouts: tuple, inputs: tuple, recorder: Reco
     _pages[key] = _Entry(layouts, inputs, parts, content)
 
 
-def fragment(layouts: tuple | None, values: tuple) -> str | None:
-    """A partial layout's output from an earlier page or build, for the same layouts and values."""
-    if layouts is None:
-        return None
-    known = _fragments.get((layouts, identity_key(values)))
-    return None if known is None else known[1]
+@dataclass(frozen=True)
+class _Group:
+    layouts: tuple
+    parts: tuple[tuple[str, object], ...]  # every part of the schedule any of the pages read, and its value
+    items: tuple
+    files: tuple
 
 
-def remember_fragment(layouts: tuple | None, values: tuple, text: str) -> None:
-    if layouts is None:
-        return
-    if len(_fragments) > 200_000:
+_groups: dict[str, _Group | None] = {}
+
+
+class PageGroup:
+    """The pages one layout makes for a list of items: a page per topic, or per session.
+
+    In the preview server, while the layouts and every part of the schedule that any of these
+    pages read are as they were, the page of an item that is the very same as the one in its
+    place last time is taken as it was, without even the page-by-page check of reuse().
+    """
+
+    def __init__(self, layout: str, layouts: tuple | None, schedule: Schedule, items: tuple):
+        self.layout, self.layouts, self.schedule, self.items = layout, layouts, schedule, items
+        self.keys: list[tuple[str, str] | None] = []
+        self.files: list = []
+        last = _groups.get(layout) if layouts is not None else None
+        if last is not None and (last.layouts is not layouts and last.layouts != layouts
+                                 or len(last.items) != len(items)
+                                 or any(getattr(schedule, name) != value for name, value in last.parts)):
+            last = None
+        self.last = last
+
+    def known(self, index: int):
+        """The page made last time for the item at `index`, if it can be taken as it is."""
+        if self.last is None or not _same(self.last.items[index], self.items[index]):
+            return None
+        return self.last.files[index]
+
+    def add(self, key: tuple[str, str] | None, file) -> None:
+        """The page made for the next item (key None: taken from last time; file None: it failed)."""
+        self.keys.append(key)
+        self.files.append(file)
+
+    def remember(self) -> None:
+        if self.layouts is None:
+            return
+        if None in self.files:  # a page failed: check them one by one next time
+            _groups[self.layout] = None
+            return
+        names = {name for name, _ in self.last.parts} if self.last is not None else set()
+        for key in self.keys:
+            if key is not None and (entry := _pages.get(key)) is not None:
+                names.update(name for name, _ in entry.schedule_parts)
+            elif key is not None:
+                _groups[self.layout] = None  # made without a record of what it read
+                return
+        parts = tuple((name, getattr(self.schedule, name)) for name in sorted(names))
+        _groups[self.layout] = _Group(self.layouts, parts, self.items, tuple(self.files))
+
+
+class Fragments:
+    """The partial layouts made, for one layout, page and set of values, by the item each shows.
+
+    Kept only in the preview server (the page's layouts signature is None otherwise), and only
+    for the same layouts: a changed partial, or a layout it includes, makes them all again.
+    """
+
+    def __init__(self, layouts: tuple | None, values: tuple):
+        self.table = None if layouts is None else _fragments_for(layouts)
+        self.values, self.key = values, identity_key(values)
+
+    def get(self, item) -> str | None:
+        if self.table is None:
+            return None
+        known = self.table.get((self.key, *identity_key((item,))))
+        return None if known is None else known[2]
+
+    def add(self, item, text: str) -> None:
+        if self.table is None:
+            return
+        if len(self.table) > 200_000:
+            self.table.clear()
+        self.table[(self.key, *identity_key((item,)))] = (self.values, item, text)  # keeps the key's objects alive
+
+
+def _fragments_for(layouts: tuple) -> dict:
+    """The fragments made with these layouts; those of any other layouts are dropped."""
+    global _fragments_layouts
+    if layouts is not _fragments_layouts and layouts != _fragments_layouts:
         _fragments.clear()
-    _fragments[(layouts, identity_key(values))] = (values, text)  # keeps the values alive
+        _fragments_layouts = layouts
+    return _fragments
 
 
 def environment(layouts: Path, make):
@@ -171,5 +282,7 @@ def forget() -> None:
     _parsed.clear()
     _fragments.clear()
     _environments.clear()
+    _groups.clear()
     for remembered in Remembered.every:
         remembered.results.clear()
+        remembered.last = ((), (), [])

@@ -54,17 +54,32 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[Ou
     A layout problem does not stop the others from being tried: all problems are raised together
     after the last page, before the writer swaps anything in.
     """
-    topic_pages = [("topic.html", t.page_path, {"topic": t, "sessions": schedule.sessions_of(t),
-                                                     "feed_path": t.feed_path}, t.source)
-                   for t in schedule.topics]
-    session_pages = [("session.html", s.page_path, {"session": s, "feed_path": s.feed_path},
-                      f"content/sessions.yaml:{s.source_line}") for s in schedule.sessions]
-    free_pages = [("page.html", p.page_path, {"page": p}, p.source) for p in schedule.pages]
-    plan = [
-        ("index.html", "", {}, "layouts/index.html"),
-        *topic_pages,
-        *session_pages,
-        *free_pages,
+    problems: list[Problem] = []
+
+    def attempt(layout: str, path: str, extra: dict, source: str) -> OutputFile | None:
+        try:
+            return _render(layouts, layout, path, schedule, extra, source)
+        except ContentError as error:
+            problems.extend(error.problems)
+            return None
+
+    if page := attempt("index.html", "", {}, "layouts/index.html"):
+        yield page
+    # A page for each topic, session and free page; the preview server takes those of unchanged
+    # items as they were (memo.PageGroup) without looking at each.
+    groups = [("topic.html", tuple((topic, schedule.sessions_of(topic)) for topic in schedule.topics), _topic_page),
+              ("session.html", schedule.sessions, _session_page),
+              ("page.html", schedule.pages, _free_page)]
+    for layout, items, describe in groups:
+        group = memo.PageGroup(layout, getattr(layouts, "signature", None), schedule, items)
+        for index, item in enumerate(items):
+            path, extra, source = describe(item) if (page := group.known(index)) is None else (None, None, None)
+            page = page or attempt(layout, path, extra, source)
+            group.add((layout, path) if path is not None else None, page)
+            if page is not None:
+                yield page
+        group.remember()
+    for layout, path, extra, source in [
         ("print.html", "print/", {}, "layouts/print.html"),
         ("changes.html", "changes/", {}, "layouts/changes.html"),
         ("accessibility.html", "accessibility/", {}, "layouts/accessibility.html"),
@@ -73,17 +88,24 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[Ou
         ("404.html", "404.html", {}, "layouts/404.html"),
         ("sitemap.xml", "sitemap.xml", {"pages": tuple(_sitemap_paths(schedule))}, "layouts/sitemap.xml"),
         ("robots.txt", "robots.txt", {}, "layouts/robots.txt"),
-    ]
-    problems = []
-    for layout, path, extra, source in plan:
-        try:
-            page = _render(layouts, layout, path, schedule, extra, source)
-        except ContentError as error:
-            problems.extend(error.problems)
-            continue
-        yield page
+    ]:
+        if page := attempt(layout, path, extra, source):
+            yield page
     if problems:
         raise ContentError(sorted(set(problems)))
+
+
+def _topic_page(topic_and_sessions: tuple) -> tuple[str, dict, str]:
+    topic, sessions = topic_and_sessions
+    return topic.page_path, {"topic": topic, "sessions": sessions, "feed_path": topic.feed_path}, topic.source
+
+
+def _session_page(session) -> tuple[str, dict, str]:
+    return session.page_path, {"session": session, "feed_path": session.feed_path}, f"content/sessions.yaml:{session.source_line}"
+
+
+def _free_page(page) -> tuple[str, dict, str]:
+    return page.page_path, {"page": page}, page.source
 
 
 def _feed_updated(schedule: Schedule) -> str:
@@ -117,17 +139,25 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
         So its output depends on nothing but the layouts, this page's path and `values`, and
         the preview server can reuse it: a list of 2,000 sessions re-renders only the edited ones.
         """
-        key = (name, file_path, *(item for pair in sorted(values.items()) for item in pair))
-        if (known := memo.fragment(signature, key)) is not None:
-            return known
-        text = Markup(layouts.get_template(name).render({**helpers, **values}))
-        memo.remember_fragment(signature, key, text)
+        known = memo.Fragments(signature, (name, file_path, *sorted(values.items())))
+        text = known.get(None)
+        if text is None:
+            text = Markup(layouts.get_template(name).render({**helpers, **values}))
+            known.add(None, text)
         return text
 
     def fragment_list(name: str, items, item_name: str, **values) -> list[Markup]:
-        """[fragment(name, item_name=item, **values) for item in items]: one call from the layout for
-        a whole list, as a call from a layout costs more than finding a fragment already made."""
-        return [fragment(name, **{item_name: item}, **values) for item in items]
+        """[fragment(name, item_name=item, **values) for item in items], in one call from the layout
+        (a call from a layout costs more than finding a fragment already made)."""
+        known = memo.Fragments(signature, (name, file_path, item_name, *sorted(values.items())))
+        made = []
+        for item in items:
+            text = known.get(item)
+            if text is None:
+                text = Markup(layouts.get_template(name).render({**helpers, **values, item_name: item}))
+                known.add(item, text)
+            made.append(text)
+        return made
 
     context = {**helpers, "schedule": recorder, "fragment": fragment, "fragment_list": fragment_list,
                "feed_path": "schedule.ics", **extra}

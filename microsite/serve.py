@@ -24,10 +24,12 @@ from tornado import ioloop, web
 
 from . import memo, render_site
 from .model import ContentError, Problem
+from .notify import listen
 from .write import write_site
 
-POLL_MS = 25  # how often content/ and layouts/ are checked for saves
-QUIET_S = 0.03  # a burst of saves closer together than this becomes one rebuild
+POLL_MS = 25  # how often content/ and layouts/ are checked for saves, where saves are not heard
+BACKUP_POLL_MS = 500  # how often they are checked anyway where saves are heard (microsite.notify)
+QUIET_S = 0.01  # a burst of saves closer together than this becomes one rebuild
 
 
 class BuildState:
@@ -108,7 +110,11 @@ This page reloads by itself when you save a fix; until then the last good site i
 
 
 class SaveWatcher(Watcher):
-    """Polls content/ and layouts/ every POLL_MS and rebuilds once a burst of saves is over."""
+    """Finds saves in content/ and layouts/ and rebuilds once a burst of saves is over.
+
+    Where the system tells of saves as they happen (microsite.notify), a save is heard at once
+    and polling only backs it up; elsewhere the folders are polled every POLL_MS.
+    """
 
     def __init__(self, folders: list[Path], preview: Preview):
         super().__init__()
@@ -116,6 +122,7 @@ class SaveWatcher(Watcher):
         self.snapshot = self._take_snapshot()
         self.changed_at: float | None = None
         self.running = False
+        self.events, self.heard_at = None, None
 
     def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
         found = {}
@@ -132,25 +139,39 @@ class SaveWatcher(Watcher):
         return found
 
     def start(self, callback) -> bool:
-        ioloop.PeriodicCallback(self._poll, POLL_MS).start()
+        loop = ioloop.IOLoop.current()
+        self.events = listen(self.folders)
+        if self.events is not None:
+            loop.add_handler(self.events.fd, self._heard, ioloop.IOLoop.READ)
+        ioloop.PeriodicCallback(self._poll, POLL_MS if self.events is None else BACKUP_POLL_MS).start()
         return True  # livereload need not poll on its own
 
     def examine(self):
         return None, None  # all work happens in _poll
 
+    def _heard(self, fd, events) -> None:
+        if self.events.saves():
+            self.heard_at = time.monotonic()
+            ioloop.IOLoop.current().call_later(QUIET_S, self._poll)
+
     def _poll(self) -> None:
-        current = self._take_snapshot()
+        if self.running:
+            return  # a save during a rebuild is found when it ends, against the snapshot before it
+        current, now = self._take_snapshot(), time.monotonic()
         if current != self.snapshot:
-            self.snapshot, self.changed_at = current, time.monotonic()
-        if self.changed_at is not None and not self.running and time.monotonic() - self.changed_at >= QUIET_S:
+            self.snapshot, self.changed_at = current, now
+        # The burst is over once nothing was heard (or, polling, nothing changed) for QUIET_S.
+        last_sign = self.heard_at if self.events is not None else self.changed_at
+        if self.changed_at is not None and (last_sign is None or now - last_sign >= QUIET_S):
             self.changed_at, self.running = None, True
             future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild)
             ioloop.IOLoop.current().add_future(future, self._rebuilt)
 
     def _rebuilt(self, future) -> None:
         self.running = False
-        self.preview.apply(future.result())
-        LiveReloadHandler.reload_waiters(path="*")
+        if self.preview.apply(future.result()):
+            LiveReloadHandler.reload_waiters(path="*")
+        self._poll()  # saves made while it ran
 
 
 class Preview:
@@ -184,25 +205,29 @@ class Preview:
             return None
         return schedule, files, began
 
-    def apply(self, result) -> None:
-        """Bring the served folder to the new build (on the server's thread)."""
+    def apply(self, result) -> bool:
+        """Bring the served folder to the new build (on the server's thread); whether anything changed."""
         if result is None:
-            return
+            return True  # the error page is new, or lists new problems
         schedule, files, began = result
         wanted = {file.path: file.content for file in files}
+        changed = bool(BuildState.problems) or wanted.keys() != self.served.keys()
         if not self.served:
             write_site(files, self.out)
         else:
             for path, content in wanted.items():
                 if self.served.get(path) != content:
                     _replace_file(self.out / path, content)
+                    changed = True
             for path in self.served.keys() - wanted.keys():
                 (self.out / path).unlink(missing_ok=True)
         self.served = wanted
         BuildState.problems = []
         for warning in schedule.warnings:
             print(warning, file=sys.stderr, flush=True)
-        print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms.", flush=True)
+        print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms"
+              f"{'' if changed else '; nothing in the site changed'}.", flush=True)
+        return changed
 
 
 def _replace_file(path: Path, content: bytes) -> None:
