@@ -23,39 +23,39 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
         return {} if kind is Topic else []
     read: dict[str, tuple[str, dict, str] | None] = {}
     with os.scandir(folder) as entries:  # scandir knows each entry's kind without asking again
-        listing = sorted((entry.name, entry.is_dir(), entry.is_symlink()) for entry in entries)
-    for name, is_dir, is_symlink in listing:
-        path = folder / name
-        shown = f"{shown_folder}/{name}"
-        if is_dir or is_editor_scratch(name):
+        listing = sorted(entries, key=lambda entry: entry.name)
+    for entry in listing:
+        name, shown = entry.name, f"{shown_folder}/{entry.name}"
+        if entry.is_dir() or is_editor_scratch(name):
             continue
-        if is_symlink:
+        if entry.is_symlink():
             problems.append(Problem(shown, 1, "is a symbolic link; replace it with the file itself"))
             continue
-        if path.suffix != ".md":
+        if not name.endswith(".md"):
             problems.append(Problem(shown, 0, "is not a .md file; give it the .md extension or move it elsewhere"))
             continue
-        if not fields.SLUG.fullmatch(path.stem):
+        slug = name[: -len(".md")]
+        if not fields.SLUG.fullmatch(slug):
             problems.append(Problem(shown, 1, (
-                f"file name '{path.name}' is not a safe name for a web address{fields.look_alike(path.stem)};"
-                f" rename it to '{fields.suggest_slug(path.stem)}.md' (lowercase letters, digits and single hyphens)")))
+                f"file name '{name}' is not a safe name for a web address{fields.look_alike(slug)};"
+                f" rename it to '{fields.suggest_slug(slug)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        found, result = memo.parsed(path, f"document:{id(schema)}",
-                                    lambda path=path, shown=shown: _read_checked(path, shown, schema))
+        found, result = memo.parsed(entry.path, f"document:{id(schema)}",
+                                    lambda path=entry.path, shown=shown: _read_checked(Path(path), shown, schema),
+                                    info=entry)
         problems.extend(found)
-        read[path.stem] = result
+        read[slug] = result
     # The Markdown of every good file at once: from the cache, or on all cores.
     good = {slug: item for slug, item in read.items() if item is not None}
     bodies = render_all([body for _, _, body in good.values()], cache)
     items: dict[str, Topic | Page | None] = dict.fromkeys(read)
-    for (slug, checked), html in zip(good.items(), bodies):
-        items[slug] = _document(kind, slug, checked, html)
+    items.update(zip(good, _document.each(zip(good.items(), bodies), kind)))
     return items if kind is Topic else [item for item in items.values() if item is not None]
 
 
 @memo.Remembered  # the preview server gets the very same Topic for an unchanged file
-def _document(kind: type, slug: str, checked: tuple[str, dict, str], html: str) -> Topic | Page:
-    shown, values, _ = checked
+def _document(file_and_html: tuple[tuple[str, tuple[str, dict, str]], str], kind: type) -> Topic | Page:
+    (slug, (shown, values, _)), html = file_and_html
     return kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
 
 

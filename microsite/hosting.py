@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from . import memo
 from .model import OutputFile, Schedule
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -16,14 +17,18 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 def render_host_config(schedule: Schedule, built: list[OutputFile]) -> list[OutputFile]:
     """_headers for Netlify and Cloudflare Pages, .htaccess for Apache."""
-    calendars = sorted(file.path for file in built if file.path.endswith(".ics"))
+    calendars = tuple(sorted(file.path for file in built if file.path.endswith(".ics")))
+    return _host_config(calendars, urlsplit(schedule.site.base_url).path or "/")
+
+
+@memo.Remembered  # the preview server: the same calendars give the same files
+def _host_config(calendars: tuple[str, ...], base_path: str) -> list[OutputFile]:
     headers = []
     for path in calendars:
         headers += [f"/{path}", f"  Content-Type: {CALENDAR_TYPE}"]
         if path.startswith("sessions/"):  # one session is a download, not a subscription
             headers.append(f'  Content-Disposition: attachment; filename="{path.rsplit("/", 1)[1]}"')
     headers += ["/changes.xml", "  Content-Type: application/atom+xml; charset=utf-8"]
-    base_path = urlsplit(schedule.site.base_url).path or "/"
     htaccess = [
         "# Apache: serve calendars as text/calendar, session files as downloads, and the 404 page.",
         "AddType text/calendar .ics",

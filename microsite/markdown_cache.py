@@ -38,7 +38,7 @@ def _key(source: str) -> str:
 
 def render_all(sources: list[str], cache: Path | None) -> list[str]:
     """HTML for each Markdown source, in order, the same bytes as render_markdown gives one by one."""
-    keys = [_key(source) for source in sources]
+    keys = _key.each(sources)
     results: dict[str, str] = {}
     missing: dict[str, str] = {}
     for key, source in zip(keys, sources):

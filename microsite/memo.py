@@ -49,23 +49,37 @@ _environments: dict[tuple, object] = {}
 enabled = False
 
 
-def parsed(path: Path, purpose: str, parse):
+def parsed(path: Path | str, purpose, parse, info: os.DirEntry | None = None):
     """`parse()`'s result for a file, reused while the file's size, time and inode stay the same.
 
     `parse` must depend on nothing but the file's bytes (and `purpose`, which names what it does).
+    `info`, the file's entry from os.scandir, saves a second look up of its path.
     """
     if not enabled:
         return parse()
     try:
-        info = path.stat()
+        status = info.stat() if info is not None else os.stat(path)
     except OSError:
         return parse()
-    key = (str(path), purpose, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    key = (os.fspath(path), purpose, status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
     if key not in _parsed:
         if len(_parsed) > 100_000:
             _parsed.clear()
         _parsed[key] = parse()
     return _parsed[key]
+
+
+_last_values: dict[str, object] = {}
+
+
+def seen_before(role: str, value) -> bool:
+    """Whether `value` equals the last one noted for `role` (never, outside the preview server)."""
+    return enabled and role in _last_values and _last_values[role] == value
+
+
+def note(role: str, value) -> None:
+    if enabled:
+        _last_values[role] = value
 
 
 # Arguments compared by value; any other argument is compared by identity (see Remembered).
@@ -254,6 +268,27 @@ class Fragments:
             self.table.clear()
         self.table[(self.key, *identity_key((item,)))] = (self.values, item, text)  # keeps the key's objects alive
 
+    def each(self, items, make, place: int) -> list[str]:
+        """[make(item) for item in items], taking the fragments already made; an item that is the
+        very same as the one in its place in the last list (`place`: which list of the page) is
+        not even looked up."""
+        if self.table is None:
+            return [make(item) for item in items]
+        items = tuple(items)
+        _, last_items, last_made = self.table.get(("list", self.key, place), (None, (), []))
+        made = []
+        for index, item in enumerate(items):
+            if index < len(last_items) and _same(last_items[index], item):
+                made.append(last_made[index])
+                continue
+            text = self.get(item)
+            if text is None:
+                text = make(item)
+                self.add(item, text)
+            made.append(text)
+        self.table[("list", self.key, place)] = (self.values, items, made)
+        return made
+
 
 def _fragments_for(layouts: tuple) -> dict:
     """The fragments made with these layouts; those of any other layouts are dropped."""
@@ -283,6 +318,7 @@ def forget() -> None:
     _fragments.clear()
     _environments.clear()
     _groups.clear()
+    _last_values.clear()
     for remembered in Remembered.every:
         remembered.results.clear()
         remembered.last = ((), (), [])

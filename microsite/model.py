@@ -106,11 +106,11 @@ class Session:
     moved_from: datetime | None = None  # the previous start, if the last published change moved it
     is_pending: bool = False  # differs from the published record: `build.py publish` will record it
 
-    @property
+    @functools.cached_property  # read for every session on several pages, and to sort them
     def start(self) -> datetime:
         return datetime.combine(self.day, self.start_time, self.zone)
 
-    @property
+    @functools.cached_property
     def end(self) -> datetime:
         return datetime.combine(self.day, self.end_time, self.zone)
 

@@ -113,27 +113,26 @@ def apply_record(sessions: list[Session], listed: set[str], record: Record, cont
     # A pending change is stamped with the content's own time, and always after its last record.
     latest = max((r.modified for r in record.sessions.values()), default=content_time)
     pending_time = max(content_time, latest + timedelta(seconds=1))
-    applied = []
-    for session in sessions:
-        recorded = record.sessions.get(session.id)
-        # The time is an input only of what changed, so that the rest stays the same between builds.
-        is_unchanged = recorded is not None and _is_as_recorded(session, recorded)
-        applied.append(_applied(session, recorded, None if is_unchanged else pending_time))
-    return applied
-
-
-@memo.Remembered
-def _is_as_recorded(session: Session, recorded: Recorded) -> bool:
-    return recorded.fingerprint == fingerprint(session)
+    pairs = [(session, record.sessions.get(session.id)) for session in sessions]
+    as_recorded = _as_recorded.each(pairs)
+    return [done if done is not None else _pending(session, recorded, pending_time)
+            for done, (session, recorded) in zip(as_recorded, pairs)]
 
 
 @memo.Remembered  # the preview server gets the very same Session for an unchanged entry and record
-def _applied(session: Session, recorded: Recorded | None, pending_time: datetime | None) -> Session:
-    """The session with its SEQUENCE and stamps; `pending_time` is None when it is as recorded."""
+def _as_recorded(session_and_record: tuple[Session, Recorded | None]) -> Session | None:
+    """The session with the SEQUENCE and stamps of its record; None if it differs from the record."""
+    session, recorded = session_and_record
+    if recorded is None or recorded.fingerprint != fingerprint(session):
+        return None
+    return replace(session, sequence=recorded.sequence, modified=recorded.modified, moved_from=recorded.moved_from)
+
+
+@memo.Remembered
+def _pending(session: Session, recorded: Recorded | None, pending_time: datetime) -> Session:
+    """A new or changed session, stamped with the time of the change and its SEQUENCE raised."""
     if recorded is None:
         return replace(session, sequence=0, modified=pending_time, is_pending=True)
-    if pending_time is None:
-        return replace(session, sequence=recorded.sequence, modified=recorded.modified, moved_from=recorded.moved_from)
     moved = recorded.start != session.start
     return replace(session, sequence=recorded.sequence + 1, modified=pending_time,
                    moved_from=recorded.start if moved else recorded.moved_from, is_pending=True)

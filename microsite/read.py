@@ -133,7 +133,7 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
                                                   lambda: _convert_sessions(read_yaml(path, shown), shown, site))
     problems.extend(found)
     listed.update(ids)
-    sessions = []
+    linked = []
     for entry in entries:
         values, key_lines, what = entry
         topic = topics.get(values["topic"])
@@ -145,13 +145,12 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             problems.append(Problem(shown, key_lines["topic"], (
                 f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
             continue
-        if site is not None:
-            sessions.append(_session(entry, topic, site))
+        linked.append((entry, topic))
     for slug, topic in sorted(topics.items()) if referenced is not None else ():
         if topic is not None and slug not in referenced:
             problems.append(Problem(topic.source, 1, (
                 f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
-    return sessions
+    return _session.each(linked, site) if site is not None else []
 
 
 def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[list[tuple], list[Problem], set, set | None]:
@@ -193,8 +192,8 @@ def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[lis
 
 
 @memo.Remembered  # the preview server gets the very same Session for an unchanged entry and topic
-def _session(entry: tuple, topic: Topic, site: Site) -> Session:
-    values = entry[0]
+def _session(entry_and_topic: tuple[tuple, Topic], site: Site) -> Session:
+    (values, _, _), topic = entry_and_topic
     return Session(
         id=values["id"], topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
         zone=site.zone, location=values["location"], status=values["status"], note=values["note"],

@@ -133,6 +133,8 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     helpers = {"site": schedule.site, "page_path": path, "link": link, "absolute": schedule.site.absolute,
                "safe_html": Markup}
 
+    calls: dict[tuple, int] = {}
+
     def fragment(name: str, **values) -> Markup:
         """A partial layout rendered with `values` and the helpers only: never the schedule.
 
@@ -149,15 +151,12 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     def fragment_list(name: str, items, item_name: str, **values) -> list[Markup]:
         """[fragment(name, item_name=item, **values) for item in items], in one call from the layout
         (a call from a layout costs more than finding a fragment already made)."""
-        known = memo.Fragments(signature, (name, file_path, item_name, *sorted(values.items())))
-        made = []
-        for item in items:
-            text = known.get(item)
-            if text is None:
-                text = Markup(layouts.get_template(name).render({**helpers, **values, item_name: item}))
-                known.add(item, text)
-            made.append(text)
-        return made
+        def make(item) -> Markup:
+            return Markup(layouts.get_template(name).render({**helpers, **values, item_name: item}))
+
+        key = (name, file_path, item_name, *sorted(values.items()))
+        calls[key] = place = calls.get(key, -1) + 1  # one layout may list the same way several times
+        return memo.Fragments(signature, key).each(items, make, place)
 
     context = {**helpers, "schedule": recorder, "fragment": fragment, "fragment_list": fragment_list,
                "feed_path": "schedule.ics", **extra}

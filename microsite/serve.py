@@ -216,7 +216,7 @@ class Preview:
             write_site(files, self.out)
         else:
             for path, content in wanted.items():
-                if self.served.get(path) != content:
+                if (served := self.served.get(path)) is not content and served != content:
                     _replace_file(self.out / path, content)
                     changed = True
             for path in self.served.keys() - wanted.keys():
