@@ -30,27 +30,31 @@ class SaveEvents:
     def __init__(self, libc, descriptor: int, folders: list[Path]):
         self.libc, self.fd, self.folders = libc, descriptor, folders
         self.parents: set[int] = set()
+        self.watched: dict[int, str] = {}  # watch number: the folder's path
         self.watch_all()
 
     def watch_all(self) -> None:
         """Watch every folder now present (watching one twice is harmless: it keeps its number)."""
         for parent in {folder.parent for folder in self.folders}:
-            self.parents.add(self._watch(parent))
+            self.parents.add(self._watch(str(parent)))
         for folder in self.folders:
             for root, subfolders, _ in os.walk(folder):
                 subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-                self._watch(Path(root))
+                self._watch(root)
 
-    def _watch(self, folder: Path) -> int:
+    def _watch(self, folder: str) -> int:
         number = self.libc.inotify_add_watch(self.fd, os.fsencode(folder), _WANTED)
         if number < 0 and ctypes.get_errno() == 28:  # ENOSPC: the system's limit of watches
             raise OSError("inotify watch limit reached")
+        self.watched[number] = folder
         return number
 
-    def saves(self) -> bool:
-        """Read what has happened; whether any of it can change the site (watches follow new folders)."""
+    def saves(self) -> set[str] | None:
+        """Read what has happened: the paths saved, moved or deleted, or None when that cannot be
+        told (too many events, folders made, moved or deleted: look at everything)."""
         names = {folder.name for folder in self.folders}
-        relevant = rewatch = False
+        paths: set[str] | None = set()
+        rewatch = False
         while True:
             try:
                 data = os.read(self.fd, 65536)
@@ -62,15 +66,16 @@ class SaveEvents:
                 name = data[offset + _HEADER.size: offset + _HEADER.size + length].rstrip(b"\0").decode(errors="replace")
                 offset += _HEADER.size + length
                 if number in self.parents:
-                    if name in names:  # content/ or layouts/ itself was made, moved or deleted
-                        relevant = rewatch = True
+                    rewatch = rewatch or name in names  # content/ or layouts/ itself was made, moved or deleted
                     continue
-                relevant = relevant or mask & _OVERFLOW or not is_editor_scratch(name)
-                rewatch = rewatch or mask & (_OVERFLOW | _DELETE_SELF | _MOVE_SELF) or (
-                    mask & _IS_FOLDER and mask & (_CREATE | _MOVED_TO))
+                if mask & (_OVERFLOW | _DELETE_SELF | _MOVE_SELF | _IS_FOLDER) or number not in self.watched:
+                    rewatch = True
+                elif not is_editor_scratch(name):
+                    paths.add(os.path.join(self.watched[number], name))
         if rewatch:
             self.watch_all()
-        return bool(relevant)
+            return None
+        return paths
 
     def close(self) -> None:
         os.close(self.fd)

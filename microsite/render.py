@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import formatting, links, memo
+from .documents import is_editor_scratch
 from .structured import event_json_ld
 from .model import ContentError, OutputFile, Problem, Schedule
 
@@ -202,7 +203,7 @@ def copy_assets(layouts: Path) -> list[OutputFile]:
         if path.is_symlink():  # it could bring any file of the build machine into the public site
             raise ContentError([Problem(f"layouts/{path.relative_to(layouts).as_posix()}", 1,
                                         "is a symbolic link; replace it with the file itself")])
-        if path.is_file() and not path.name.startswith("."):
+        if path.is_file() and not is_editor_scratch(path.name):  # never publish an editor's backup or swap file
             relative = path.relative_to(layouts).as_posix()
             files.append(OutputFile(relative, path.read_bytes(), f"layouts/{relative}"))
     return files

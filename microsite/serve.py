@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from livereload.watcher import Watcher
 from tornado import ioloop, web
 
 from . import memo, render_site
+from .documents import is_editor_scratch
 from .model import ContentError, Problem
 from .notify import listen
 from .write import write_site
@@ -123,24 +125,29 @@ class SaveWatcher(Watcher):
         self.changed_at: float | None = None
         self.running = False
         self.events, self.heard_at = None, None
+        self.heard_paths: set[str] | None = set()  # saved since the last look; None: look at everything
 
-    def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
+    def _take_snapshot(self, files: list[str] | None = None) -> dict[str, tuple[int, int, int]]:
+        """Each file's time, size and inode: of every file under the folders, or of `files` only."""
         found = {}
+        for path in files if files is not None else self._every_file():
+            try:
+                info = os.stat(path)
+            except OSError:  # deleted between listing and stat: the next poll sees it
+                continue
+            found[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
+        return found
+
+    def _every_file(self) -> Iterator[str]:
         for folder in self.folders:
             for root, folders, files in os.walk(folder):
                 folders[:] = [name for name in folders if not name.startswith(".")]
-                for name in files:
-                    path = os.path.join(root, name)
-                    try:
-                        info = os.stat(path)
-                    except OSError:  # deleted between listing and stat: the next poll sees it
-                        continue
-                    found[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
-        return found
+                yield from (os.path.join(root, name) for name in files if not is_editor_scratch(name))
 
     def start(self, callback) -> bool:
         loop = ioloop.IOLoop.current()
-        self.events = listen(self.folders)
+        # Some network and container mounts never report saves: MICROSITE_WATCH=poll looks every POLL_MS.
+        self.events = listen(self.folders) if os.environ.get("MICROSITE_WATCH") != "poll" else None
         if self.events is not None:
             loop.add_handler(self.events.fd, self._heard, ioloop.IOLoop.READ)
         ioloop.PeriodicCallback(self._poll, POLL_MS if self.events is None else BACKUP_POLL_MS).start()
@@ -150,14 +157,26 @@ class SaveWatcher(Watcher):
         return None, None  # all work happens in _poll
 
     def _heard(self, fd, events) -> None:
-        if self.events.saves():
+        paths = self.events.saves()
+        if paths is None or self.heard_paths is None:
+            self.heard_paths = None  # look at everything
+        else:
+            self.heard_paths |= paths
+        if paths is None or paths:
             self.heard_at = time.monotonic()
             ioloop.IOLoop.current().call_later(QUIET_S, self._poll)
 
     def _poll(self) -> None:
         if self.running:
             return  # a save during a rebuild is found when it ends, against the snapshot before it
-        current, now = self._take_snapshot(), time.monotonic()
+        if self.heard_paths:  # look again at the saved files only
+            current = dict(self.snapshot)
+            for path in self.heard_paths:
+                current.pop(path, None)
+                current.update(self._take_snapshot([path]))
+        else:
+            current = self._take_snapshot()
+        self.heard_paths, now = set(), time.monotonic()
         if current != self.snapshot:
             self.snapshot, self.changed_at = current, now
         # The burst is over once nothing was heard (or, polling, nothing changed) for QUIET_S.

@@ -39,13 +39,16 @@ def _wait_for(condition, what: str):
 
 
 class Preview:
-    def __init__(self, project: Path, log: Path):
+    def __init__(self, project: Path, log: Path, watch: str = "heard"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
+        environment = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "0"}
+        if watch == "polled":  # as on file systems that do not report saves
+            environment["MICROSITE_WATCH"] = "poll"
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "build.py"), "serve", "--project", str(project), "--port", str(self.port)],
-            stdout=log.open("w"), stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "0"})
+            stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment)
         _wait_for(lambda: _get(self.url)[0] == 200, "the preview answering")
 
     def output(self) -> str:
@@ -56,9 +59,9 @@ class Preview:
         self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def preview(make_project, tmp_path):
-    server = Preview(make_project(), tmp_path / "serve.log")
+@pytest.fixture(params=["heard", "polled"])
+def preview(make_project, tmp_path, request):
+    server = Preview(make_project(), tmp_path / "serve.log", request.param)
     yield server
     server.stop()
 
@@ -101,6 +104,20 @@ def test_a_burst_of_saves_is_one_rebuild(preview):
     _wait_for(lambda: _get(preview.url + "topics/extra-4/")[0] == 200, "the new topics")
     time.sleep(0.5)
     assert preview.output().count("Rebuilt in") == 2
+
+
+def test_a_save_that_changes_nothing_in_the_site_does_not_reload_the_browser(preview):
+    project = Path(preview.process.args[4])
+    _wait_for(lambda: preview.output().count("Rebuilt in") == 1, "the first build")
+    reloads = preview.output().count("Reload ")
+    topic = project / "content/topics/alpha.md"
+    (project / "content/topics/.alpha.md.swp").write_bytes(b"an editor's swap file")
+    topic.write_text(topic.read_text())  # saved again as it was
+    _wait_for(lambda: "nothing in the site changed" in preview.output(), "the rebuild")
+    time.sleep(1)  # past the watcher's backup poll
+    assert preview.output().count("Reload ") == reloads
+    _edit(topic, "title: Alpha", "title: Alpha Again")
+    _wait_for(lambda: preview.output().count("Reload ") == reloads + 1, "the reload for a real change")
 
 
 def test_missing_pages_get_the_404_page(preview):
