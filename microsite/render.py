@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import formatting, links, memo
+from . import formatting, links, page_memo
 from .documents import is_editor_scratch
 from .structured import event_json_ld
 from .model import ContentError, OutputFile, Problem, Schedule
@@ -18,14 +18,14 @@ def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Env
     """A Jinja environment that escapes by default and fails on any undefined name.
 
     With `reuse_pages` (the preview server), pages whose inputs are unchanged since the last
-    build in this process are reused (microsite.memo).
+    build in this process are reused (microsite.page_memo).
     """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
             f"folder not found at {layouts.name}/; run the build from the project folder"
             " (the one holding content/ and layouts/)"))])
     if reuse_pages:
-        return memo.environment(layouts, lambda signature: _environment(layouts, signature))
+        return page_memo.environment(layouts, lambda signature: _environment(layouts, signature))
     return _environment(layouts, None)
 
 
@@ -43,7 +43,7 @@ def _environment(layouts: Path, signature: tuple | None) -> jinja2.Environment:
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal, google_subscribe=links.google_subscribe)
-    environment.signature = signature  # the layouts' files, for reusing pages (memo)
+    environment.signature = signature  # the layouts' files, for reusing pages (page_memo)
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add, outlook_add=links.outlook_add)
     return environment
@@ -67,12 +67,12 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[Ou
     if page := attempt("index.html", "", {}, "layouts/index.html"):
         yield page
     # A page for each topic, session and free page; the preview server takes those of unchanged
-    # items as they were (memo.PageGroup) without looking at each.
+    # items as they were (page_memo.PageGroup) without looking at each.
     groups = [("topic.html", tuple((topic, schedule.sessions_of(topic)) for topic in schedule.topics), _topic_page),
               ("session.html", schedule.sessions, _session_page),
               ("page.html", schedule.pages, _free_page)]
     for layout, items, describe in groups:
-        group = memo.PageGroup(layout, getattr(layouts, "signature", None), schedule, items)
+        group = page_memo.PageGroup(layout, getattr(layouts, "signature", None), schedule, items)
         for index, item in enumerate(items):
             path, extra, source = describe(item) if (page := group.known(index)) is None else (None, None, None)
             page = page or attempt(layout, path, extra, source)
@@ -128,9 +128,9 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
 
     signature = getattr(layouts, "signature", None)
     inputs = (schedule.site, tuple(sorted(extra.items())))
-    if signature is not None and (known := memo.reuse((layout, path), signature, inputs, schedule)) is not None:
+    if signature is not None and (known := page_memo.reuse((layout, path), signature, inputs, schedule)) is not None:
         return OutputFile(file_path, known, source)
-    recorder = memo.RecordingSchedule(schedule)
+    recorder = page_memo.RecordingSchedule(schedule)
     helpers = {"site": schedule.site, "page_path": path, "link": link, "absolute": schedule.site.absolute,
                "safe_html": Markup}
 
@@ -142,7 +142,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
         So its output depends on nothing but the layouts, this page's path and `values`, and
         the preview server can reuse it: a list of 2,000 sessions re-renders only the edited ones.
         """
-        known = memo.Fragments(signature, (name, file_path, *sorted(values.items())))
+        known = page_memo.Fragments(signature, (name, file_path, *sorted(values.items())))
         text = known.get(None)
         if text is None:
             text = Markup(layouts.get_template(name).render({**helpers, **values}))
@@ -157,7 +157,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
 
         key = (name, file_path, item_name, *sorted(values.items()))
         calls[key] = place = calls.get(key, -1) + 1  # one layout may list the same way several times
-        return memo.Fragments(signature, key).each(items, make, place)
+        return page_memo.Fragments(signature, key).each(items, make, place)
 
     context = {**helpers, "schedule": recorder, "fragment": fragment, "fragment_list": fragment_list,
                "feed_path": "schedule.ics", **extra}
@@ -175,7 +175,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
             f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
     content = text.encode("utf-8")
     if signature is not None:
-        memo.remember((layout, path), signature, inputs, recorder, schedule, content)
+        page_memo.remember((layout, path), signature, inputs, recorder, schedule, content)
     return OutputFile(file_path, content, source)
 
 

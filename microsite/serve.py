@@ -8,7 +8,6 @@ every page shows the problems, until a save fixes them and the site comes back b
 
 from __future__ import annotations
 
-import html
 import os
 import shutil
 import sys
@@ -25,6 +24,7 @@ from tornado import ioloop, web
 
 from . import memo, render_site
 from .documents import is_editor_scratch
+from .error_page import error_page
 from .model import ContentError, Problem
 from .notify import listen
 from .write import write_site
@@ -76,39 +76,6 @@ class PreviewHandler(StaticFileHandler):
 def _is_page(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name == "" or name.endswith(".html") or "." not in name
-
-
-def error_page(problems: list[Problem]) -> str:
-    """A readable, accessible page listing what to fix; it stays until the content is fixed."""
-    items = "\n".join(
-        f'<li><code>{html.escape(p.path)}{":" + str(p.line) if p.line else ""}</code>'
-        f'{" (warning)" if p.is_warning else ""}: {html.escape(p.message)}</li>' for p in problems)
-    count = sum(not p.is_warning for p in problems)
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Build stopped: {count} problem{'s' * (count != 1)} to fix</title>
-<style>
-body {{ font: 1.05rem/1.6 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1d1a21; background: #fff; }}
-h1 {{ color: #8a1c1c; }} code {{ font-weight: 700; }} li {{ margin: 0.6rem 0; }}
-@media (prefers-color-scheme: dark) {{ body {{ color: #f2eef6; background: #16121b; }} h1 {{ color: #ffb3b3; }} }}
-</style>
-</head>
-<body>
-<main>
-<h1>The site could not be rebuilt</h1>
-<p role="status">{count} problem{'s' * (count != 1)} to fix. Each line names the file and line to open.
-This page reloads by itself when you save a fix; until then the last good site is kept.</p>
-<ol>
-{items}
-</ol>
-</main>
-</body>
-</html>
-"""
 
 
 class SaveWatcher(Watcher):
