@@ -117,8 +117,9 @@ class PageGroup:
 
     def add(self, key: tuple[str, str] | None, file) -> None:
         """The page made for the next item (key None: taken from last time; file None: it failed)."""
-        self.keys.append(key)
-        self.files.append(file)
+        if self.layouts is not None:  # a one-off build keeps nothing: pages stream to the writer
+            self.keys.append(key)
+            self.files.append(file)
 
     def remember(self) -> None:
         if self.layouts is None:
