@@ -7,9 +7,11 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 from __future__ import annotations
 
 import functools
+import re
 from datetime import timedelta
 
 from icalendar import Calendar, Event, vDuration, vText
+from icalendar.caselessdict import canonsort_keys
 
 from . import memo
 from .model import OutputFile, Schedule, Session, Site, Topic
@@ -77,25 +79,54 @@ def _vtimezone(zone: str, first_year: int, last_year: int) -> bytes:
     return build_vtimezone(zone, first_year, last_year).to_ical()
 
 
-@functools.lru_cache(maxsize=4096)  # the preview server rebuilds: unchanged calendars cost nothing
-def _calendar_head(site, path: str, name: str, description: str) -> bytes:
-    """The calendar's own properties, as a complete (empty) VCALENDAR."""
+def _calendar_head(site: Site, path: str, name: str, description: str) -> bytes:
+    """The calendar's own properties, as a complete (empty) VCALENDAR.
+
+    Each property is serialised by icalendar once per distinct value and the lines are put in
+    the order icalendar writes them: a session's file shares all but its URL with its topic's,
+    and every file shares the fixed properties.
+    """
+    lines = {**_fixed_lines(site), **_named_lines(name, description), **_addressed_lines(site.absolute(path))}
+    return b"".join((_BEGIN, *(lines[key] for key in _HEAD_ORDER), _END))
+
+
+_BEGIN = b"BEGIN:VCALENDAR\r\n"
+_HEAD_ORDER = canonsort_keys(["VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC",
+                              "X-WR-TIMEZONE", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "URL", "SOURCE"],
+                             Calendar.canonical_order)
+
+
+def _lines(*properties: tuple) -> dict[str, bytes]:
+    """Each property's content lines (folded, escaped) as icalendar writes them in a VCALENDAR."""
     calendar = Calendar()
-    calendar.add("version", "2.0")
-    calendar.add("prodid", PRODUCT_ID)
-    calendar.add("calscale", "GREGORIAN")
-    # RFC 7986 names first; the X-WR- twins are what Google, Outlook and Apple actually read.
-    calendar.add("name", vText(name))
-    calendar.add("x-wr-calname", vText(name))
-    calendar.add("description", vText(description))
-    calendar.add("x-wr-caldesc", vText(description))
-    calendar.add("x-wr-timezone", site.time_zone)
+    for name, value, *parameters in properties:
+        calendar.add(name, value, parameters=parameters[0] if parameters else None)
+    found: dict[str, bytes] = {}
+    name = ""
+    for line in calendar.to_ical()[len(_BEGIN): -len(_END)].splitlines(keepends=True):
+        if not line.startswith(b" "):  # a folded line goes on with a space; anything else starts a property
+            name = re.split(rb"[;:]", line, maxsplit=1)[0].decode("ascii")
+        found[name] = found.get(name, b"") + line
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_lines(site: Site) -> dict[str, bytes]:
     refresh = timedelta(hours=site.feed_refresh_hours)
-    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", vDuration(refresh))
-    calendar.add("url", site.absolute(path), parameters={"VALUE": "URI"})
-    calendar.add("source", site.absolute(path), parameters={"VALUE": "URI"})
-    return calendar.to_ical()
+    return _lines(("version", "2.0"), ("prodid", PRODUCT_ID), ("calscale", "GREGORIAN"),
+                  ("x-wr-timezone", site.time_zone), ("refresh-interval", refresh, {"VALUE": "DURATION"}),
+                  ("x-published-ttl", vDuration(refresh)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_lines(name: str, description: str) -> dict[str, bytes]:
+    # RFC 7986 names, and the X-WR- twins that Google, Outlook and Apple actually read.
+    return _lines(("name", vText(name)), ("x-wr-calname", vText(name)),
+                  ("description", vText(description)), ("x-wr-caldesc", vText(description)))
+
+
+def _addressed_lines(url: str) -> dict[str, bytes]:
+    return _lines(("url", url, {"VALUE": "URI"}), ("source", url, {"VALUE": "URI"}))
 
 
 PARALLEL_FROM = 2000  # below this many new events, worker processes cost more than they save

@@ -104,3 +104,36 @@ def test_text_escaping_survives_a_round_trip():
     titles = {e["summary"] for e in events}
     assert ("Long Titles: Ünïcödé, Commas, Semicolons; and “Quotes” — Folded at 75 Octets Without"
             " Splitting a Character") in titles
+
+
+@pytest.mark.parametrize("name, description", [
+    ("Ally Training: Psychological Safety", "A plain summary."),
+    ("Allyship — “quotes”, commas; and semicolons", "Ünïcödé " * 30 + "that must fold without splitting a character."),
+    ("x" * 200, "Back\\slash, new\nline and tab\tin one"),
+])
+def test_a_calendars_own_properties_are_what_icalendar_writes_for_them_together(name, description):
+    """The head of each calendar file is put together from lines serialised apart (for speed):
+    it must be byte for byte what icalendar writes for the whole calendar at once."""
+    from datetime import timedelta
+
+    from icalendar import Calendar, vDuration, vText
+
+    from microsite import ics
+    from microsite.model import Site
+
+    site = Site(title="T", organisation="O", description="D", time_zone="America/Detroit", time_zone_label="ET",
+                base_url="https://example.org/série/", language="en", contact_email="", feed_refresh_hours=12)
+    whole = Calendar()
+    whole.add("version", "2.0")
+    whole.add("prodid", ics.PRODUCT_ID)
+    whole.add("calscale", "GREGORIAN")
+    for key in ("name", "x-wr-calname"):
+        whole.add(key, vText(name))
+    for key in ("description", "x-wr-caldesc"):
+        whole.add(key, vText(description))
+    whole.add("x-wr-timezone", site.time_zone)
+    whole.add("refresh-interval", timedelta(hours=12), parameters={"VALUE": "DURATION"})
+    whole.add("x-published-ttl", vDuration(timedelta(hours=12)))
+    for key in ("url", "source"):
+        whole.add(key, site.absolute("topics/x.ics"), parameters={"VALUE": "URI"})
+    assert ics._calendar_head(site, "topics/x.ics", name, description) == whole.to_ical()
