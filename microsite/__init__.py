@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +30,7 @@ def build(project: Path, out: Path, base_url: str | None = None, force: bool = F
     layouts = template_environment(project / "layouts")
     # Pages go to the writer as they are rendered, into a staging folder that replaces `out`
     # only once everything is made: the whole site is never held in memory at once.
-    write_site(site_files(project, schedule, layouts), out)
+    write_site(site_files(project, schedule, layouts), out, _spare(project, out, use_cache))
     return schedule
 
 
@@ -53,6 +55,14 @@ def site_files(project: Path, schedule: Schedule, layouts) -> Iterator[OutputFil
 
 def _cache(project: Path, use_cache: bool) -> Path | None:
     return project / ".cache" / "microsite" if use_cache else None
+
+
+def _spare(project: Path, out: Path, use_cache: bool) -> Path | None:
+    """Where the site before last is kept for the next build to bring up to date (see write_site)."""
+    if not use_cache:
+        return None
+    name = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]
+    return project / ".cache" / "microsite" / "spare" / name
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),

@@ -41,12 +41,16 @@ def _path_problem(file: OutputFile, claimed: dict[str, str]) -> Problem | None:
     return None
 
 
-def write_site(files: Iterable[OutputFile], out: Path) -> None:
+def write_site(files: Iterable[OutputFile], out: Path, spare: Path | None = None) -> None:
     """Replace `out` with exactly `files`, all at once.
 
     `files` may be produced while this writes them into a private staging folder: nothing is
     swapped in unless every file was made and every path is safe and unique (all problems are
     reported together), so readers only ever see the old site or the complete new one.
+
+    `spare` (in the build cache) keeps the site before last between builds: the next build
+    brings that tree up to date instead of making every folder again, and the site it replaces
+    becomes the spare. Creating and deleting thousands of folders is most of a rebuild otherwise.
     """
     out = out.absolute()
     if out.exists() and (out.is_symlink() or not out.is_dir()):
@@ -54,7 +58,10 @@ def write_site(files: Iterable[OutputFile], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
-    staging.mkdir()
+    claimed_spare = _claim(spare, staging, out) if spare is not None and out.is_dir() else None
+    if claimed_spare is None:
+        staging.mkdir()
+    existing, existing_folders = claimed_spare or (set(), set())
     try:
         made, claimed, problems = {staging}, {}, []
         for file in files:
@@ -63,20 +70,96 @@ def write_site(files: Iterable[OutputFile], out: Path) -> None:
                 continue
             target = staging / file.path
             if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(target.parent, staging)
                 made.add(target.parent)
+            if file.path in existing:
+                existing.discard(file.path)
+                if _is_same_file(out / file.path, target, file.content):
+                    continue
+                _remove(target)
             if not _reuse(out / file.path, target, file.content):
                 target.write_bytes(file.content)
         if problems:
             raise ContentError(problems)
+        _prune(staging, existing, existing_folders - made)
         if out.exists():
             _exchange(staging, out)  # staging now holds the previous site
-            shutil.rmtree(staging)
+            _keep_or_remove(staging, spare)
         else:
             staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _claim(spare: Path, staging: Path, out: Path) -> tuple[set[str], set[Path]] | None:
+    """Take the spare tree as this build's staging folder: the files and folders it holds, or None."""
+    try:
+        if spare.is_symlink() or os.stat(spare).st_dev != os.stat(out.parent).st_dev:
+            return None  # hard links and the exchange need one file system
+        spare.rename(staging)  # atomic: of two builds at once, one takes it and the other starts afresh
+    except OSError:
+        return None
+    files, folders = set(), set()
+    for root, subfolders, names in os.walk(staging):  # symbolic links are listed, never followed
+        relative = Path(root).relative_to(staging).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        folders.add(Path(root))
+        files.update(prefix + name for name in names)
+        files.update(prefix + name for name in subfolders if os.path.islink(os.path.join(root, name)))
+    return files, folders
+
+
+def _make_folder(folder: Path, staging: Path) -> None:
+    """Make a folder in the staging tree, removing a file of the spare tree that stands in its way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for parent in [*reversed(folder.relative_to(staging).parents), folder.relative_to(staging)]:
+            if (staging / parent).is_file() or (staging / parent).is_symlink():
+                (staging / parent).unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _is_same_file(previous: Path, target: Path, content: bytes) -> bool:
+    """Whether the spare's file is the previous site's very file, and that already holds `content`."""
+    try:
+        before, now = previous.stat(), os.stat(target, follow_symlinks=False)
+    except OSError:
+        return False
+    if (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev) or before.st_size != len(content):
+        return False
+    return previous.read_bytes() == content
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _prune(staging: Path, leftover_files: set[str], leftover_folders: set[Path]) -> None:
+    """Delete what the spare tree holds and the new site does not: files, then emptied folders."""
+    for path in leftover_files:
+        _remove(staging / path)
+    for folder in sorted(leftover_folders, key=lambda path: -len(path.parts)):
+        try:
+            folder.rmdir()  # only if empty: a folder of the new site keeps its files
+        except OSError:
+            pass
+
+
+def _keep_or_remove(previous_site: Path, spare: Path | None) -> None:
+    """Keep the replaced site as the next build's spare tree, or delete it."""
+    if spare is not None:
+        try:
+            spare.parent.mkdir(parents=True, exist_ok=True)
+            previous_site.rename(spare)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(previous_site)
 
 
 def _reuse(previous: Path, target: Path, content: bytes) -> bool:
