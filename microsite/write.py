@@ -77,11 +77,13 @@ def write_site(files: Iterable[OutputFile], out: Path, spare: Path | None = None
                 if _is_same_file(out / file.path, target, file.content):
                     continue
                 _remove(target)
+            elif target in existing_folders:  # the spare has a folder where the new site has a file
+                _remove(target)
             if not _reuse(out / file.path, target, file.content):
                 target.write_bytes(file.content)
         if problems:
             raise ContentError(problems)
-        _prune(staging, existing, existing_folders - made)
+        _prune(staging, existing, existing_folders, made)
         if out.exists():
             _exchange(staging, out)  # staging now holds the previous site
             _keep_or_remove(staging, spare)
@@ -139,11 +141,13 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _prune(staging: Path, leftover_files: set[str], leftover_folders: set[Path]) -> None:
+def _prune(staging: Path, leftover_files: set[str], spare_folders: set[Path], made: set[Path]) -> None:
     """Delete what the spare tree holds and the new site does not: files, then emptied folders."""
     for path in leftover_files:
-        _remove(staging / path)
-    for folder in sorted(leftover_folders, key=lambda path: -len(path.parts)):
+        leftover = staging / path
+        if leftover.is_symlink() or not leftover.is_dir():  # a folder there now is the new site's
+            leftover.unlink(missing_ok=True)
+    for folder in sorted(spare_folders - made, key=lambda path: -len(path.parts)):
         try:
             folder.rmdir()  # only if empty: a folder of the new site keeps its files
         except OSError:

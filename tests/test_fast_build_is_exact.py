@@ -109,3 +109,35 @@ def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monke
             make_change(program, step)
         preview.apply(preview.rebuild())
         assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, step.replace(" ", "-")), step
+
+
+def _spare_of(project):
+    spares = list((project / ".cache/microsite/spare").iterdir())
+    assert len(spares) == 1, "the site before last is kept in the cache"
+    return spares[0]
+
+
+def test_rebuilds_through_the_spare_tree_match_a_cold_build_even_when_it_was_tampered_with(program, tmp_path):
+    """The spare tree (the site before last) is only ever trusted file by file: whatever happened
+    to it, the next build's site is exactly a cold build's."""
+    assert run_build(program).returncode == 0  # the first site becomes the spare
+    make_change(program, "topic title")
+    assert run_build(program).returncode == 0  # brings the spare up to date and swaps it in
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-1")
+    spare = _spare_of(program)
+    (spare / "stray.html").write_text("not part of any build")
+    (spare / "topics/topic-00001/index.html").write_text("changed behind the build's back")
+    shutil.rmtree(spare / "sessions/topic-00002-1")
+    (spare / "sessions/topic-00002-1").write_text("a file where a folder belongs")
+    (spare / "print/index.html").unlink()
+    (spare / "print/index.html").mkdir()  # a folder where a file belongs
+    (spare / "robots.txt").unlink()
+    (spare / "robots.txt").symlink_to("/etc/hostname")
+    (spare / "old/empty/folder").mkdir(parents=True)
+    (spare / "topics/topic-00009").rename(spare / "topics/topic-00009-moved")
+    (spare / "topics/topic-00009").write_text("a file where the new site has a folder of folders' parent")
+    make_change(program, "move session")
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-2")
+    assert not (program / "site/old").exists() and not (program / "site/robots.txt").is_symlink()
+    assert not list(program.glob(".site.*")), "no staging folder is left beside the site"
