@@ -40,7 +40,7 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
                 f"file name '{name}' is not a safe name for a web address{fields.look_alike(slug)};"
                 f" rename it to '{fields.suggest_slug(slug)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        found, result = memo.parsed(entry.path, f"document:{id(schema)}",
+        found, result = memo.parsed(entry.path, f"document:{kind.__name__}",
                                     lambda path=entry.path, shown=shown: _read_checked(Path(path), shown, schema),
                                     info=entry)
         problems.extend(found)

@@ -29,6 +29,7 @@ def _settings_key() -> str:
 
 _SETTINGS = _settings_key()
 _memory: dict[str, str] = {}  # within one process (the preview server keeps it between builds)
+used: set[str] = set()  # the texts of this build: what microsite.persist keeps
 
 
 @memo.Remembered  # the preview server hashes each unchanged text once
@@ -56,6 +57,7 @@ def render_all(sources: list[str], cache: Path | None) -> list[str]:
                 _write(cache, key, html)
     if memo.enabled:
         _memory.update(results)
+        used.update(results)
     return [results[key] for key in keys]
 
 

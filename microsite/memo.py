@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 _parsed: dict[tuple, tuple] = {}
+parsed_used: set[tuple] = set()  # the files of this build: what microsite.persist keeps
 # Only a process that builds again and again (the preview server) keeps anything; a one-off
 # build would only pay for memory it never reads back.
 enabled = False
@@ -31,6 +32,7 @@ def parsed(path: Path | str, purpose, parse, info: os.DirEntry | None = None):
     except OSError:
         return parse()
     key = (os.fspath(path), purpose, status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
+    parsed_used.add(key)
     if key not in _parsed:
         if len(_parsed) > 100_000:
             _parsed.clear()
@@ -52,7 +54,7 @@ def note(role: str, value) -> None:
 
 
 # Arguments compared by value; any other argument is compared by identity (see Remembered).
-_VALUES = frozenset((str, int, float, bool, type(None), date, datetime))
+_VALUES = frozenset((str, bytes, int, float, bool, type(None), date, datetime))
 
 
 def identity_key(values: tuple) -> tuple:
@@ -64,7 +66,15 @@ def identity_key(values: tuple) -> tuple:
     key is in use, so that no other object can take an identity over.
     """
     return tuple([value if type(value) in _VALUES else identity_key(value) if type(value) is tuple
-                  else (id(value),) for value in values])
+                  else (IDENTITY, id(value)) for value in values])
+
+
+IDENTITY = "\0identity"  # marks an object's place in a key: such keys mean nothing in another process
+
+
+def has_identity(key) -> bool:
+    """Whether a key made by identity_key names any object by identity."""
+    return type(key) is tuple and (key[:1] == (IDENTITY,) or any(map(has_identity, key)))
 
 
 def same(old, new) -> bool:
@@ -91,6 +101,7 @@ class Remembered:
 
     def __init__(self, function):
         self.function, self.results = function, {}
+        self.name = f"{function.__module__}.{function.__qualname__}"  # for keeping .last between builds
         self.last: tuple[tuple, tuple, list] = ((), (), [])  # the last call of each()
         Remembered.every.append(self)
 

@@ -207,9 +207,19 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """An output's bytes as the last build wrote them into the site, named by that file's identity
+    instead of held in memory (microsite.persist); the writer links the file if it is unchanged."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True)
 class OutputFile:
     """One file of the built site, complete in memory before anything is written."""
 
     path: str  # relative to the output folder, forward slashes
-    content: bytes
+    content: bytes  # or, for a page an earlier build made, a StoredFile
     source: str  # what produced it, named in the error when two outputs claim one path

@@ -36,21 +36,17 @@ class _Entry:
     layouts: tuple
     inputs: tuple
     schedule_parts: tuple[tuple[str, object], ...]
-    content: bytes
-
-
-@dataclass(frozen=True)
-class _Entry:
-    layouts: tuple
-    inputs: tuple
-    schedule_parts: tuple[tuple[str, object], ...]
-    content: bytes
+    content: bytes  # or, taken up from an earlier build, a persist.StoredFile
+    file_path: str  # where the page is in the site
 
 
 _pages: dict[tuple[str, str], _Entry] = {}
 _fragments: dict[tuple, tuple[tuple, str]] = {}  # for the layouts in _fragments_layouts
 _fragments_layouts: tuple | None = None
+fragment_lists_used: set[tuple] = set()  # the lists of this build: what microsite.persist keeps
 _environments: dict[tuple, object] = {}
+
+
 def layouts_signature(layouts: Path) -> tuple:
     """The layouts folder's files with their sizes and modification times."""
     found = []
@@ -64,6 +60,7 @@ def layouts_signature(layouts: Path) -> tuple:
 
 def reuse(key: tuple[str, str], layouts: tuple, inputs: tuple, schedule: Schedule) -> bytes | None:
     """The page rendered last time for these inputs, if nothing it depended on has changed."""
+    pages_used.add(key)
     entry = _pages.get(key)
     if entry is None or entry.layouts != layouts or entry.inputs != inputs:
         return None
@@ -74,9 +71,9 @@ def reuse(key: tuple[str, str], layouts: tuple, inputs: tuple, schedule: Schedul
 
 
 def remember(key: tuple[str, str], layouts: tuple, inputs: tuple, recorder: RecordingSchedule,
-             schedule: Schedule, content: bytes) -> None:
+             schedule: Schedule, content: bytes, file_path: str) -> None:
     parts = tuple((name, getattr(schedule, name)) for name in sorted(recorder.read))
-    _pages[key] = _Entry(layouts, inputs, parts, content)
+    _pages[key] = _Entry(layouts, inputs, parts, content, file_path)
 
 
 @dataclass(frozen=True)
@@ -85,9 +82,11 @@ class _Group:
     parts: tuple[tuple[str, object], ...]  # every part of the schedule any of the pages read, and its value
     items: tuple
     files: tuple
+    keys: tuple  # each page's key in _pages
 
 
 _groups: dict[str, _Group | None] = {}
+pages_used: set[tuple[str, str]] = set()  # the pages of this build: what microsite.persist keeps
 
 
 class PageGroup:
@@ -100,8 +99,9 @@ class PageGroup:
 
     def __init__(self, layout: str, layouts: tuple | None, schedule: Schedule, items: tuple):
         self.layout, self.layouts, self.schedule, self.items = layout, layouts, schedule, items
-        self.keys: list[tuple[str, str] | None] = []
+        self.keys: list[tuple[str, str]] = []
         self.files: list = []
+        self.taken: list[bool] = []  # whether each page was taken from the last group as it was
         last = _groups.get(layout) if layouts is not None else None
         if last is not None and (last.layouts is not layouts and last.layouts != layouts
                                  or len(last.items) != len(items)
@@ -118,8 +118,9 @@ class PageGroup:
     def add(self, key: tuple[str, str] | None, file) -> None:
         """The page made for the next item (key None: taken from last time; file None: it failed)."""
         if self.layouts is not None:  # a one-off build keeps nothing: pages stream to the writer
-            self.keys.append(key)
+            self.keys.append(key if key is not None else self.last.keys[len(self.keys)])
             self.files.append(file)
+            self.taken.append(key is None)
 
     def remember(self) -> None:
         if self.layouts is None:
@@ -128,14 +129,16 @@ class PageGroup:
             _groups[self.layout] = None
             return
         names = {name for name, _ in self.last.parts} if self.last is not None else set()
-        for key in self.keys:
-            if key is not None and (entry := _pages.get(key)) is not None:
-                names.update(name for name, _ in entry.schedule_parts)
-            elif key is not None:
+        for key, taken in zip(self.keys, self.taken):
+            if taken:
+                continue
+            if (entry := _pages.get(key)) is None:
                 _groups[self.layout] = None  # made without a record of what it read
                 return
+            names.update(name for name, _ in entry.schedule_parts)
+        pages_used.update(self.keys)
         parts = tuple((name, getattr(self.schedule, name)) for name in sorted(names))
-        _groups[self.layout] = _Group(self.layouts, parts, self.items, tuple(self.files))
+        _groups[self.layout] = _Group(self.layouts, parts, self.items, tuple(self.files), tuple(self.keys))
 
 
 class Fragments:
@@ -181,6 +184,7 @@ class Fragments:
                 self.add(item, text)
             made.append(text)
         self.table[("list", self.key, place)] = (self.values, items, made)
+        fragment_lists_used.add(("list", self.key, place))
         return made
 
 

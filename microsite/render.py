@@ -175,7 +175,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
             f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
     content = text.encode("utf-8")
     if signature is not None:
-        page_memo.remember((layout, path), signature, inputs, recorder, schedule, content)
+        page_memo.remember((layout, path), signature, inputs, recorder, schedule, content, file_path)
     return OutputFile(file_path, content, source)
 
 

@@ -11,11 +11,12 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import memo
-from .model import ContentError, OutputFile, Problem
+from .model import ContentError, OutputFile, Problem, StoredFile
 
 
 def check_outputs(files: list[OutputFile]) -> None:
@@ -63,24 +64,27 @@ def write_site(files: Iterable[OutputFile], out: Path, spare: Path | None = None
         staging.mkdir()
     existing, existing_folders = claimed_spare or (set(), set())
     try:
-        made, claimed, problems = {staging}, {}, []
+        made, claimed, problems = {""}, {}, []  # folders made, relative to the site
+        staging_at, out_at = f"{staging}/", f"{out}/"  # plain strings: thousands of Paths cost more than the work
         for file in files:
             if problem := _path_problem(file, claimed):
                 problems.append(problem)
                 continue
-            target = staging / file.path
-            if target.parent not in made:
-                _make_folder(target.parent, staging)
-                made.add(target.parent)
+            target, previous = staging_at + file.path, out_at + file.path
+            if (folder := file.path.rpartition("/")[0]) not in made:
+                if folder not in existing_folders:
+                    _make_folder(staging / folder, staging)
+                made.add(folder)
             if file.path in existing:
                 existing.discard(file.path)
-                if _is_same_file(out / file.path, target, file.content):
+                if _is_same_file(previous, target, file.content):
                     continue
-                _remove(target)
-            elif target in existing_folders:  # the spare has a folder where the new site has a file
-                _remove(target)
-            if not _reuse(out / file.path, target, file.content):
-                target.write_bytes(file.content)
+                _remove(Path(target))
+            elif file.path in existing_folders:  # the spare has a folder where the new site has a file
+                _remove(Path(target))
+            if not _reuse(previous, target, file.content):
+                with open(target, "wb") as written:
+                    written.write(file.content)
         if problems:
             raise ContentError(problems)
         _prune(staging, existing, existing_folders, made)
@@ -94,19 +98,20 @@ def write_site(files: Iterable[OutputFile], out: Path, spare: Path | None = None
         raise
 
 
-def _claim(spare: Path, staging: Path, out: Path) -> tuple[set[str], set[Path]] | None:
-    """Take the spare tree as this build's staging folder: the files and folders it holds, or None."""
+def _claim(spare: Path, staging: Path, out: Path) -> tuple[set[str], set[str]] | None:
+    """Take the spare tree as this build's staging folder: the files and folders it holds
+    (relative to it), or None."""
     try:
         if spare.is_symlink() or os.stat(spare).st_dev != os.stat(out.parent).st_dev:
             return None  # hard links and the exchange need one file system
         spare.rename(staging)  # atomic: of two builds at once, one takes it and the other starts afresh
     except OSError:
         return None
-    files, folders = set(), set()
+    files, folders, start = set(), set(), len(str(staging)) + 1
     for root, subfolders, names in os.walk(staging):  # symbolic links are listed, never followed
-        relative = Path(root).relative_to(staging).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        folders.add(Path(root))
+        relative = root[start:].replace(os.sep, "/")
+        prefix = relative + "/" if relative else ""
+        folders.add(relative)
         files.update(prefix + name for name in names)
         files.update(prefix + name for name in subfolders if os.path.islink(os.path.join(root, name)))
     return files, folders
@@ -123,15 +128,30 @@ def _make_folder(folder: Path, staging: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
-def _is_same_file(previous: Path, target: Path, content: bytes) -> bool:
+def _is_same_file(previous: str, target: str, content: bytes | StoredFile) -> bool:
     """Whether the spare's file is the previous site's very file, and that already holds `content`."""
     try:
-        before, now = previous.stat(), os.stat(target, follow_symlinks=False)
+        before, now = os.stat(previous, follow_symlinks=False), os.stat(target, follow_symlinks=False)
     except OSError:
         return False
-    if (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev) or before.st_size != len(content):
+    if (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev):
         return False
-    return previous.read_bytes() == content
+    if isinstance(content, StoredFile):
+        return _is_stored(before, content)
+    return before.st_size == len(content) and _read(previous) == content
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _is_stored(status: os.stat_result, stored: StoredFile) -> bool:
+    return (status.st_ino, status.st_size, status.st_mtime_ns) == (stored.inode, stored.size, stored.mtime_ns)
+
+
+class StaleOutput(Exception):
+    """A page that the last build wrote is no longer in the site as it was (changed or deleted by hand)."""
 
 
 def _remove(path: Path) -> None:
@@ -141,15 +161,15 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _prune(staging: Path, leftover_files: set[str], spare_folders: set[Path], made: set[Path]) -> None:
+def _prune(staging: Path, leftover_files: set[str], spare_folders: set[str], made: set[str]) -> None:
     """Delete what the spare tree holds and the new site does not: files, then emptied folders."""
     for path in leftover_files:
         leftover = staging / path
         if leftover.is_symlink() or not leftover.is_dir():  # a folder there now is the new site's
             leftover.unlink(missing_ok=True)
-    for folder in sorted(spare_folders - made, key=lambda path: -len(path.parts)):
+    for folder in sorted(spare_folders - made, key=lambda path: -path.count("/")):
         try:
-            folder.rmdir()  # only if empty: a folder of the new site keeps its files
+            (staging / folder).rmdir()  # only if empty: a folder of the new site keeps its files
         except OSError:
             pass
 
@@ -166,14 +186,23 @@ def _keep_or_remove(previous_site: Path, spare: Path | None) -> None:
     shutil.rmtree(previous_site)
 
 
-def _reuse(previous: Path, target: Path, content: bytes) -> bool:
+def _reuse(previous: str, target: str, content: bytes | StoredFile) -> bool:
     """Hard-link an unchanged file from the previous site instead of writing it again.
 
     Creating files is the slowest part of a build on many disks; a link is a fraction of a write,
     and comparing with the previous bytes (read from the page cache) costs less than either.
     """
+    if isinstance(content, StoredFile):  # its bytes exist only in the previous site
+        try:
+            if not _is_stored(os.stat(previous, follow_symlinks=False), content):
+                raise StaleOutput(previous)
+            os.link(previous, target)
+        except OSError as error:
+            raise StaleOutput(previous) from error
+        return True
     try:
-        if previous.stat().st_size != len(content) or previous.is_symlink() or previous.read_bytes() != content:
+        status = os.stat(previous, follow_symlinks=False)
+        if status.st_size != len(content) or stat.S_ISLNK(status.st_mode) or _read(previous) != content:
             return False
         os.link(previous, target)
     except OSError:  # no previous file, or a file system without hard links

@@ -141,3 +141,39 @@ def test_rebuilds_through_the_spare_tree_match_a_cold_build_even_when_it_was_tam
     assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-2")
     assert not (program / "site/old").exists() and not (program / "site/robots.txt").is_symlink()
     assert not list(program.glob(".site.*")), "no staging folder is left beside the site"
+
+
+def test_builds_reusing_the_last_builds_work_stay_exact_through_a_day_of_edits(program, tmp_path):
+    """build.py keeps what it could reuse in the cache (microsite.persist): build after build, as an
+    editor works, each site is exactly a cold build's."""
+    topic = program / "content/topics/topic-00003.md"
+    original = topic.read_text()
+    assert (program / ".cache/microsite/reuse.pickle").is_file()
+    for step in ["topic title", "move session", "delete topic", "publish", "topic body", "undo topic body",
+                 "partial layout", "setting", "layout"]:
+        if step == "undo topic body":
+            topic.write_text(original)
+        else:
+            make_change(program, step)
+        assert run_build(program).returncode == 0
+        assert tree_digest(program / "site") == cold_reference(program, tmp_path, "cli-" + step.replace(" ", "-")), step
+
+
+@pytest.mark.parametrize("damage", ["page edited by hand", "page deleted by hand", "site deleted", "state damaged"])
+def test_what_a_build_kept_is_never_trusted_blindly(program, tmp_path, damage):
+    """Pages kept from the last build are named by their files in the site; if those changed, or the
+    kept state is unreadable, the build makes everything again rather than publish a stale page."""
+    assert run_build(program).returncode == 0
+    page = program / "site/topics/topic-00004/index.html"
+    if damage == "page edited by hand":
+        page.write_text(page.read_text().replace("<h1>", "<h1>Edited by hand: "))
+    elif damage == "page deleted by hand":
+        page.unlink()
+    elif damage == "site deleted":
+        shutil.rmtree(program / "site")
+    else:
+        state = program / ".cache/microsite/reuse.pickle"
+        state.write_bytes(state.read_bytes()[: len(state.read_bytes()) // 2])
+    make_change(program, "topic body")
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, damage.replace(" ", "-"))
