@@ -10,6 +10,9 @@ the median (and all runs): a benchmark, not a test; the machine may be busy.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
+import os
 import shutil
 import socket
 import statistics
@@ -41,8 +44,14 @@ def _page(url: str) -> str:
         return ""
 
 
-def measure(project: Path, topic: str, runs: int, timeout: float = 300) -> list[float]:
-    """Seconds from each save of content/topics/<topic>.md until its page shows the edit."""
+def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str = "reload") -> list[float]:
+    """Seconds from each save of content/topics/<topic>.md until its page shows the edit.
+
+    by="reload": as a browser does, wait for the preview's live-reload message, then fetch the
+    page (and wait for the next message if the page does not show the edit yet).
+    by="polling": fetch the page every 2 ms until it shows the edit; those requests share the
+    server's one Python thread with the rebuild, so this measures a preview under extra load.
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}/topics/{topic}/index.html"
     server = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--project", str(project),
@@ -55,20 +64,99 @@ def measure(project: Path, topic: str, runs: int, timeout: float = 300) -> list[
             time.sleep(0.05)
         path = project / "content" / "topics" / f"{topic}.md"
         original, timings = path.read_text(), []
-        for run in range(runs):
-            marker = f"Edited {run}"
-            saved = time.perf_counter()
-            path.write_text(original.replace("\n---\n", f"\n---\n{marker}\n\n", 1))
-            while marker not in _page(url):
-                if time.perf_counter() - saved > timeout:
-                    raise RuntimeError("the edit never appeared")
-                time.sleep(0.002)
-            timings.append(time.perf_counter() - saved)
-            time.sleep(0.3)  # let the watcher settle before the next save
+        reloads = _ReloadListener(port, url) if by == "reload" else None
+        try:
+            for run in range(runs):
+                marker = f"Edited {run}"
+                saved = time.perf_counter()
+                path.write_text(original.replace("\n---\n", f"\n---\n{marker}\n\n", 1))
+                while marker not in _page(url):
+                    if time.perf_counter() - saved > timeout:
+                        raise RuntimeError("the edit never appeared")
+                    if reloads is not None:
+                        reloads.wait(timeout)
+                    else:
+                        time.sleep(0.002)
+                timings.append(time.perf_counter() - saved)
+                time.sleep(0.3)  # let the watcher settle before the next save
+                if reloads is not None:
+                    reloads.drain()
+        finally:
+            path.write_text(original)
+            if reloads is not None:
+                reloads.close()
         return timings
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+class _ReloadListener:
+    """The live-reload connection a browser tab keeps open (livereload's protocol 7)."""
+
+    def __init__(self, port: int, page_url: str):
+        self.socket = _websocket(port)
+        self._send({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
+        self._receive(10)  # the server's hello
+        self._send({"command": "info", "url": page_url, "plugins": {}})
+
+    def wait(self, timeout: float) -> None:
+        """Until the server says to reload."""
+        while True:
+            if self._receive(timeout).get("command") == "reload":
+                return
+
+    def drain(self) -> None:
+        self.socket.settimeout(0)
+        try:
+            while self.socket.recv(65536):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def _send(self, message: dict) -> None:
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        header = bytes([0x81, 0x80 | len(payload)]) if len(payload) < 126 else \
+            bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big")
+        self.socket.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _receive(self, timeout: float) -> dict:
+        self.socket.settimeout(timeout)
+        first, second = self._exactly(2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(self._exactly(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._exactly(8), "big")
+        payload = self._exactly(length)
+        return json.loads(payload) if first & 0x0F == 1 else {}
+
+    def _exactly(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = self.socket.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("the preview closed the live-reload connection")
+            data += chunk
+        return data
+
+
+def _websocket(port: int) -> socket.socket:
+    """A WebSocket connection to the preview's /livereload, opened by hand (no client library needed)."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    connection.sendall((f"GET /livereload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += connection.recv(1024)
+    if b" 101 " not in response.split(b"\r\n", 1)[0]:
+        raise ConnectionError(f"no WebSocket: {response[:80]!r}")
+    return connection
 
 
 def main() -> None:
@@ -84,9 +172,10 @@ def main() -> None:
         cases = [("real content (7 topics, 13 sessions)", real, "psychological-safety"),
                  (f"synthetic, {args.topics} topics", write_program(args.topics, work / "synthetic"), "topic-00000")]
         for name, project, topic in cases:
-            timings = measure(project, topic, args.runs)
-            print(f"{name}: edit to rebuilt, median {statistics.median(timings) * 1000:.0f} ms"
-                  f" (runs: {', '.join(f'{t * 1000:.0f}' for t in timings)} ms)", flush=True)
+            for by in ("reload", "polling"):
+                timings = measure(project, topic, args.runs, by=by)
+                print(f"{name}, by {by}: edit to rebuilt, median {statistics.median(timings) * 1000:.0f} ms"
+                      f" (runs: {', '.join(f'{t * 1000:.0f}' for t in timings)} ms)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

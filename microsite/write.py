@@ -73,7 +73,7 @@ def write_site(files: Iterable[OutputFile], out: Path, spare: Path | None = None
             target, previous = staging_at + file.path, out_at + file.path
             if (folder := file.path.rpartition("/")[0]) not in made:
                 if folder not in existing_folders:
-                    _make_folder(staging / folder, staging)
+                    _make_folder(staging / folder, staging, claimed_spare is not None)
                 made.add(folder)
             if file.path in existing:
                 existing.discard(file.path)
@@ -117,15 +117,15 @@ def _claim(spare: Path, staging: Path, out: Path) -> tuple[set[str], set[str]] |
     return files, folders
 
 
-def _make_folder(folder: Path, staging: Path) -> None:
-    """Make a folder in the staging tree, removing a file of the spare tree that stands in its way."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        for parent in [*reversed(folder.relative_to(staging).parents), folder.relative_to(staging)]:
-            if (staging / parent).is_file() or (staging / parent).is_symlink():
-                (staging / parent).unlink()
-        folder.mkdir(parents=True, exist_ok=True)
+def _make_folder(folder: Path, staging: Path, in_spare: bool) -> None:
+    """Make a folder in the staging tree; in a spare tree, first remove what stands in its way:
+    a file, or a symbolic link (which would lead the files written below it out of the site)."""
+    if in_spare:
+        relative = folder.relative_to(staging)
+        for part in [*reversed(relative.parents[:-1]), relative]:  # outermost first, without "."
+            if (staging / part).is_symlink() or (staging / part).is_file():
+                (staging / part).unlink()
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def _is_same_file(previous: str, target: str, content: bytes | StoredFile) -> bool:

@@ -16,3 +16,4 @@ def test_quick_benchmark_runs_and_reports_every_measure():
                  "| N=100, rebuild after one topic edit |", "| serve: edit to rebuilt, N=100 |",
                  "| feed of 200 sessions |"):
         assert line in result.stdout, line
+    assert "polling the page every 2 ms instead" in result.stdout  # the second way of timing the preview

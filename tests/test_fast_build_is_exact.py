@@ -134,6 +134,10 @@ def test_rebuilds_through_the_spare_tree_match_a_cold_build_even_when_it_was_tam
     (spare / "robots.txt").unlink()
     (spare / "robots.txt").symlink_to("/etc/hostname")
     (spare / "old/empty/folder").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(spare / "assets")
+    (spare / "assets").symlink_to(outside)  # must not lead the build's writing out of the site
     (spare / "topics/topic-00009").rename(spare / "topics/topic-00009-moved")
     (spare / "topics/topic-00009").write_text("a file where the new site has a folder of folders' parent")
     make_change(program, "move session")
@@ -141,6 +145,7 @@ def test_rebuilds_through_the_spare_tree_match_a_cold_build_even_when_it_was_tam
     assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-2")
     assert not (program / "site/old").exists() and not (program / "site/robots.txt").is_symlink()
     assert not list(program.glob(".site.*")), "no staging folder is left beside the site"
+    assert not list(outside.iterdir())
 
 
 def test_builds_reusing_the_last_builds_work_stay_exact_through_a_day_of_edits(program, tmp_path):
