@@ -36,7 +36,7 @@ def _dump(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@memo.Remembered  # the preview server writes each unchanged entry once
+@memo.Remembered  # a rebuild writes each unchanged entry once
 def _topic_entry(topic: Topic, site: Site) -> str:
     return "    " + _dump({"slug": topic.slug, "title": topic.title, "summary": topic.summary,
                            "url": site.absolute(topic.page_path), "ics": site.absolute(topic.feed_path)})

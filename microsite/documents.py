@@ -53,7 +53,7 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
     return items if kind is Topic else [item for item in items.values() if item is not None]
 
 
-@memo.Remembered  # the preview server gets the very same Topic for an unchanged file
+@memo.Remembered  # a rebuild gets the very same Topic for an unchanged file
 def _document(file_and_html: tuple[tuple[str, tuple[str, dict, str]], str], kind: type) -> Topic | Page:
     (slug, (shown, values, _)), html = file_and_html
     return kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)

@@ -21,7 +21,7 @@ def render_host_config(schedule: Schedule, built: list[OutputFile]) -> list[Outp
     return _host_config(calendars, urlsplit(schedule.site.base_url).path or "/")
 
 
-@memo.Remembered  # the preview server: the same calendars give the same files
+@memo.Remembered  # a rebuild: the same calendars give the same files
 def _host_config(calendars: tuple[str, ...], base_path: str) -> list[OutputFile]:
     headers = []
     for path in calendars:

@@ -52,7 +52,7 @@ def render_feed(schedule: Schedule) -> bytes:
     return next(file.content for file in render_calendars(schedule, only_feed=True))
 
 
-@memo.Remembered  # the preview server rebuilds: an unchanged topic's calendar costs nothing
+@memo.Remembered  # a rebuild: an unchanged topic's calendar costs nothing
 def _topic_calendar(topic_and_events: tuple[Topic, tuple[bytes, ...]], site: Site, vtimezone: bytes) -> OutputFile:
     topic, events = topic_and_events
     content = _calendar(site, topic.feed_path, f"{site.title}: {topic.title}", topic.summary, vtimezone,
@@ -134,7 +134,7 @@ PARALLEL_FROM = 2000  # below this many new events, worker processes cost more t
 
 def _serialise_events(sessions: tuple[Session, ...], site: Site) -> list[bytes]:
     """Each session's VEVENT bytes: made on all cores when there are many (a cold build of a large
-    schedule), else one by one, where the preview server finds the unchanged ones made already."""
+    schedule), else one by one, where a rebuild finds the unchanged ones made already."""
     if memo.enabled or len(sessions) < PARALLEL_FROM:
         return _event_bytes.each(sessions, site)
     return map_in_parallel(_serialise_event, sessions, [site] * len(sessions), worth_it_from=PARALLEL_FROM)

@@ -28,11 +28,11 @@ def _settings_key() -> str:
 
 
 _SETTINGS = _settings_key()
-_memory: dict[str, str] = {}  # within one process (the preview server keeps it between builds)
+_memory: dict[str, str] = {}  # kept between builds (the preview server; build.py through microsite.persist)
 used: set[str] = set()  # the texts of this build: what microsite.persist keeps
 
 
-@memo.Remembered  # the preview server hashes each unchanged text once
+@memo.Remembered  # a rebuild hashes each unchanged text once
 def _key(source: str) -> str:
     return hashlib.sha256(f"{_SETTINGS}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
 

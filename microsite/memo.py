@@ -1,9 +1,10 @@
-"""Reuse what the last build in this process made, when its inputs are provably the same.
+"""Reuse what the last build made, when its inputs are provably the same.
 
-Only the preview server builds more than once in a process; `build.py` starts empty, so a
-one-off build is never affected. Parsed files are kept by their size, time and inode; the
-results of pure functions (Remembered) by their arguments, which unchanged content makes the
-very same objects from build to build. Pages and fragments: microsite.page_memo.
+The preview server builds again and again in one process; `build.py` with its cache takes up
+what the last build kept (microsite.persist); a `--no-cache` build reuses nothing. Parsed files
+are kept by their size, time and inode; the results of pure functions (Remembered) by their
+arguments, which unchanged content makes the very same objects from build to build. Pages and
+fragments: microsite.page_memo.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 _parsed: dict[tuple, tuple] = {}
 parsed_used: set[tuple] = set()  # the files of this build: what microsite.persist keeps
-# Only a process that builds again and again (the preview server) keeps anything; a one-off
-# build would only pay for memory it never reads back.
+# Set by the preview server and by build.py with its cache; a --no-cache build would only pay
+# for memory it never reads back.
 enabled = False
 
 
@@ -90,9 +91,9 @@ def same(old, new) -> bool:
 
 
 class Remembered:
-    """A pure function whose results the preview server keeps, by the identity of the arguments.
+    """A pure function whose results are kept between builds, by the identity of the arguments.
 
-    In a one-off build (`enabled` false) it is the function itself. Arguments must be immutable:
+    While `enabled` is false it is the function itself. Arguments must be immutable:
     strings, numbers, dates, tuples, frozen dataclasses and parsed files that nothing changes.
     """
 

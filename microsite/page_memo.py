@@ -1,7 +1,7 @@
-"""Pages, page groups and fragments that the preview server reuses when their inputs are provably the same.
+"""Pages, page groups and fragments reused when their inputs are provably the same.
 
-Only the preview server builds more than once in a process (microsite.memo.enabled); a one-off
-build never reuses anything. A rendered page is reused only if the layouts are unchanged (by
+Reused by the preview server and by build.py with its cache (see microsite.memo); a
+`--no-cache` build reuses nothing. A rendered page is reused only if the layouts are unchanged (by
 their files' size and modification time), its own inputs are equal, and every part of the
 schedule that its layout actually read (recorded during rendering) is equal too. A layout that
 reads something new simply records it; nothing can be reused from a different input.

@@ -119,7 +119,7 @@ def apply_record(sessions: list[Session], listed: set[str], record: Record, cont
             for done, (session, recorded) in zip(as_recorded, pairs)]
 
 
-@memo.Remembered  # the preview server gets the very same Session for an unchanged entry and record
+@memo.Remembered  # a rebuild gets the very same Session for an unchanged entry and record
 def _as_recorded(session_and_record: tuple[Session, Recorded | None]) -> Session | None:
     """The session with the SEQUENCE and stamps of its record; None if it differs from the record."""
     session, recorded = session_and_record

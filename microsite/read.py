@@ -127,7 +127,7 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    # Converting 2,000 entries takes longer than the preview server's whole rebuild should: it is
+    # Converting 2,000 entries takes longer than a whole rebuild after one save should: it is
     # kept while the file and the site settings are unchanged.
     entries, found, ids, referenced = memo.parsed(path, ("sessions", site),
                                                   lambda: _convert_sessions(read_yaml(path, shown), shown, site))
@@ -191,7 +191,7 @@ def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[lis
     return entries, problems, listed, referenced
 
 
-@memo.Remembered  # the preview server gets the very same Session for an unchanged entry and topic
+@memo.Remembered  # a rebuild gets the very same Session for an unchanged entry and topic
 def _session(entry_and_topic: tuple[tuple, Topic], site: Site) -> Session:
     (values, _, _), topic = entry_and_topic
     return Session(

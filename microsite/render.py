@@ -17,8 +17,8 @@ from .model import ContentError, OutputFile, Problem, Schedule
 def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Environment:
     """A Jinja environment that escapes by default and fails on any undefined name.
 
-    With `reuse_pages` (the preview server), pages whose inputs are unchanged since the last
-    build in this process are reused (microsite.page_memo).
+    With `reuse_pages` (the preview server; build.py with its cache), pages whose inputs are
+    unchanged since the last build are reused (microsite.page_memo).
     """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
@@ -66,8 +66,8 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[Ou
 
     if page := attempt("index.html", "", {}, "layouts/index.html"):
         yield page
-    # A page for each topic, session and free page; the preview server takes those of unchanged
-    # items as they were (page_memo.PageGroup) without looking at each.
+    # A page for each topic, session and free page; a rebuild takes those of unchanged items as
+    # they were (page_memo.PageGroup) without looking at each.
     groups = [("topic.html", tuple((topic, schedule.sessions_of(topic)) for topic in schedule.topics), _topic_page),
               ("session.html", schedule.sessions, _session_page),
               ("page.html", schedule.pages, _free_page)]

@@ -23,7 +23,7 @@ def check_outputs(files: list[OutputFile]) -> None:
     """Refuse two outputs with one path (naming both sources) and any path that leaves the folder."""
     paths = [file.path for file in files]
     if memo.seen_before("good output paths", paths):
-        return  # the preview server found these very paths good in an earlier build
+        return  # an earlier build found these very paths good
     claimed: dict[str, str] = {}
     problems = [problem for file in files if (problem := _path_problem(file, claimed))]
     if problems:
