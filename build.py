@@ -35,7 +35,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--force", action="store_true",
                         help="replace --out even if it holds files that build.py did not make")
     parser.add_argument("--no-cache", action="store_true",
-                        help="render all Markdown afresh instead of using .cache/ (the output is the same)")
+                        help="build everything afresh without reading or writing .cache/ (the output is the same)")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
     parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
                         help="with publish: remove this published session for good (repeatable)")

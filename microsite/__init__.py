@@ -39,16 +39,16 @@ def build(project: Path, out: Path, base_url: str | None = None, force: bool = F
     try:
         for attempt in ("reusing", "afresh"):
             if attempt == "reusing" and looks_built(out):
-                persist.load(cache)
+                persist.load(_kept(cache, "reuse", out, ".pickle"))
             schedule = read_schedule(project / "content", base_url, cache=cache)
             layouts = template_environment(project / "layouts", reuse_pages=True)
             try:
-                write_site(site_files(project, schedule, layouts), out, _spare(project, out))
+                write_site(site_files(project, schedule, layouts), out, _kept(cache, "spare", out))
             except StaleOutput:  # a page of the site was changed by hand since: make every page again
                 persist.forget()
-                persist.discard(cache)
+                persist.discard(_kept(cache, "reuse", out, ".pickle"))
                 continue
-            persist.save(cache, out)
+            persist.save(_kept(cache, "reuse", out, ".pickle"), out)
             return schedule
         raise AssertionError("a build afresh reuses nothing")
     finally:
@@ -79,10 +79,10 @@ def _cache(project: Path, use_cache: bool) -> Path | None:
     return project / ".cache" / "microsite" if use_cache else None
 
 
-def _spare(project: Path, out: Path) -> Path:
-    """Where the site before last is kept for the next build to bring up to date (see write_site)."""
-    name = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]
-    return project / ".cache" / "microsite" / "spare" / name
+def _kept(cache: Path, kind: str, out: Path, suffix: str = "") -> Path:
+    """Where the cache keeps something for the builds into `out`: the site before last (spare/),
+    or what the last build could reuse (reuse/); a build into another folder has its own."""
+    return cache / kind / (hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16] + suffix)
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),

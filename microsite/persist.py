@@ -1,7 +1,7 @@
 """Keep what a build could reuse for the next one: a rebuild after one edit redoes only that edit.
 
 `build.py` (with its cache) works as the preview server does (microsite.memo), then saves the
-reusable part of that work in .cache/microsite/reuse.pickle: parsed files, the last list each
+reusable part of that work in .cache/microsite/reuse/, one file per output folder: parsed files, the last list each
 remembered function was given and what it made, pages with what they read, fragment lists,
 rendered Markdown. Everything in it is found again only through the same checks the preview
 server makes (files by size, time and inode; items by identity within the saved objects;
@@ -26,15 +26,14 @@ from dataclasses import replace
 from . import markdown_cache, memo, page_memo
 from .model import StoredFile
 
-NAME = "reuse.pickle"
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")
 
 
-def load(cache: Path) -> None:
-    """Take up what the last build saved in `cache`, if this very generator saved it."""
+def load(state_file: Path) -> None:
+    """Take up what the last build saved, if this very generator saved it."""
     gc.disable()  # unpickling makes many objects at once: collecting meanwhile only doubles the time
     try:
-        with open(cache / NAME, "rb") as file:
+        with open(state_file, "rb") as file:
             saved_by, state = pickle.load(file)
     except Exception:  # missing, damaged or from another version: build without it
         return
@@ -55,7 +54,7 @@ def load(cache: Path) -> None:
     page_memo._fragments.update(fragments)
 
 
-def save(cache: Path, site: Path) -> None:
+def save(state_file: Path, site: Path) -> None:
     """Save the reusable work of this build, whole or not at all; its pages by their files in `site`."""
     # Pages, most of the bytes, are kept as what they are: files of the site just written.
     stored = _stored_pages(site, {entry.file_path for entry in page_memo._pages.values()}
@@ -75,12 +74,12 @@ def save(cache: Path, site: Path) -> None:
                    if group is not None and all(file.path in stored for file in group.files)},
         "fragments": (page_memo._fragments_layouts, fragments),
     }
-    staging = cache / f".{NAME}.{os.getpid()}"
+    staging = state_file.with_name(f".{state_file.name}.{os.getpid()}")
     try:
-        cache.mkdir(parents=True, exist_ok=True)
+        state_file.parent.mkdir(parents=True, exist_ok=True)
         with open(staging, "wb") as file:
             pickle.dump((_generator(), state), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(staging, cache / NAME)
+        os.replace(staging, state_file)
     except OSError:
         staging.unlink(missing_ok=True)  # a cache that cannot be written only makes the next build slower
 
@@ -114,8 +113,8 @@ def forget() -> None:
     page_memo._environments.clear()
 
 
-def discard(cache: Path) -> None:
-    (cache / NAME).unlink(missing_ok=True)
+def discard(state_file: Path) -> None:
+    state_file.unlink(missing_ok=True)
 
 
 def _generator() -> str:

@@ -112,7 +112,7 @@ def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monke
 
 
 def _spare_of(project):
-    spares = list((project / ".cache/microsite/spare").iterdir())
+    spares = [path for path in (project / ".cache/microsite/spare").iterdir() if not path.name.startswith(".")]
     assert len(spares) == 1, "the site before last is kept in the cache"
     return spares[0]
 
@@ -153,7 +153,7 @@ def test_builds_reusing_the_last_builds_work_stay_exact_through_a_day_of_edits(p
     editor works, each site is exactly a cold build's."""
     topic = program / "content/topics/topic-00003.md"
     original = topic.read_text()
-    assert (program / ".cache/microsite/reuse.pickle").is_file()
+    assert len(list((program / ".cache/microsite/reuse").glob("*.pickle"))) == 1
     for step in ["topic title", "move session", "delete topic", "publish", "topic body", "undo topic body",
                  "partial layout", "setting", "layout"]:
         if step == "undo topic body":
@@ -177,8 +177,19 @@ def test_what_a_build_kept_is_never_trusted_blindly(program, tmp_path, damage):
     elif damage == "site deleted":
         shutil.rmtree(program / "site")
     else:
-        state = program / ".cache/microsite/reuse.pickle"
+        [state] = (program / ".cache/microsite/reuse").glob("*.pickle")
         state.write_bytes(state.read_bytes()[: len(state.read_bytes()) // 2])
     make_change(program, "topic body")
     assert run_build(program).returncode == 0
     assert tree_digest(program / "site") == cold_reference(program, tmp_path, damage.replace(" ", "-"))
+
+
+def test_builds_into_two_folders_keep_their_own_state(program, tmp_path):
+    """What a build kept names the files of its own output folder: a build into another folder
+    neither uses nor spoils it."""
+    other = tmp_path / "preview-site"
+    for out in (other, program / "site", other):
+        make_change(program, "topic body")
+        assert run_build(program, "--out", str(out)).returncode == 0
+        assert tree_digest(out) == cold_reference(program, tmp_path, f"two-{len(list(tmp_path.iterdir()))}")
+    assert len(list((program / ".cache/microsite/reuse").glob("*.pickle"))) == 2
