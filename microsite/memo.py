@@ -9,6 +9,7 @@ fragments: microsite.page_memo.
 
 from __future__ import annotations
 
+import operator
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -85,8 +86,8 @@ def same(old, new) -> bool:
     kind = type(new)
     if kind is not type(old):
         return False
-    if kind is tuple:
-        return len(old) == len(new) and all(map(same, old, new))
+    if kind is tuple:  # most often the very same items in a new tuple: compared in C first
+        return len(old) == len(new) and (all(map(operator.is_, old, new)) or all(map(same, old, new)))
     return kind in _VALUES and old == new
 
 
