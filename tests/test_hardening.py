@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_build, tree_digest
+from conftest import REPO, apply_files, run_build, tree_digest
 from test_serve import Preview, _get, _wait_for
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -89,7 +89,10 @@ def test_symbolic_links_are_refused(make_project):
 def test_editor_scratch_files_are_ignored(make_project):
     project = make_project({"content/topics/alpha.md~": "backup", "content/topics/.alpha.md.swp": "swap",
                             "content/topics/#alpha.md#": "emacs"})
+    apply_files(project, {"layouts/assets/style.css~": "old styles", "layouts/assets/.style.css.swp": "swap"})
     assert run_build(project).returncode == 0
+    published = {path.name for path in (project / "site/assets").iterdir()}
+    assert "style.css" in published and not published & {"style.css~", ".style.css.swp"}
 
 
 @pytest.fixture
