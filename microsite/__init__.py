@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import memo, persist
+from . import persist
 from .check import check_feeds, check_links
 from .data import render_data
 from .hosting import render_host_config
@@ -18,7 +18,7 @@ from .publish import publication_time, record_publication, write_record
 from .published import UNPUBLISHED, read_record
 from .read import read_schedule
 from .render import copy_assets, render_pages, template_environment
-from .write import StaleOutput, check_outputs, write_site
+from .write import check_outputs, write_site
 
 __all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
 
@@ -27,33 +27,22 @@ def build(project: Path, out: Path, base_url: str | None = None, force: bool = F
           use_cache: bool = True) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
     check_output_folder(project, out, force)
-    cache = _cache(project, use_cache)
-    if cache is None:
+    if not use_cache:
         schedule = read_schedule(project / "content", base_url)
         # Pages go to the writer as they are rendered, into a staging folder that replaces `out`
         # only once everything is made: the whole site is never held in memory at once.
         write_site(site_files(project, schedule, template_environment(project / "layouts")), out)
         return schedule
+    cache = _cache(project, use_cache)
+
+    def build_reusing() -> Schedule:
+        schedule = read_schedule(project / "content", base_url, cache=cache)
+        layouts = template_environment(project / "layouts", reuse_pages=True)
+        write_site(site_files(project, schedule, layouts), out, _kept(cache, "spare", out))
+        return schedule
+
     # With the cache, a build takes up what the last one kept and redoes only what changed.
-    was_enabled, memo.enabled = memo.enabled, True
-    try:
-        for attempt in ("reusing", "afresh"):
-            if attempt == "reusing" and looks_built(out):
-                persist.load(_kept(cache, "reuse", out, ".pickle"))
-            schedule = read_schedule(project / "content", base_url, cache=cache)
-            layouts = template_environment(project / "layouts", reuse_pages=True)
-            try:
-                write_site(site_files(project, schedule, layouts), out, _kept(cache, "spare", out))
-            except StaleOutput:  # a page of the site was changed by hand since: make every page again
-                persist.forget()
-                persist.discard(_kept(cache, "reuse", out, ".pickle"))
-                continue
-            persist.save(_kept(cache, "reuse", out, ".pickle"), out)
-            return schedule
-        raise AssertionError("a build afresh reuses nothing")
-    finally:
-        persist.forget()
-        memo.enabled = was_enabled
+    return persist.reusing(_kept(cache, "reuse", out, ".pickle"), out, looks_built(out), build_reusing)
 
 
 def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),

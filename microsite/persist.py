@@ -18,15 +18,38 @@ import hashlib
 import os
 import pickle
 import sys
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
-
-from dataclasses import replace
+from typing import Callable, TypeVar
 
 from . import markdown_cache, memo, page_memo
 from .model import StoredFile
+from .write import StaleOutput
+
+T = TypeVar("T")
 
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")
+
+
+def reusing(state_file: Path, site: Path, site_is_built: bool, build: Callable[[], T]) -> T:
+    """build(), with what the last build into `site` kept taken up first, and what this one can
+    pass on kept after it; made again afresh if a page it kept was changed by hand since."""
+    was_enabled, memo.enabled = memo.enabled, True
+    try:
+        if site_is_built:
+            load(state_file)
+        try:
+            result = build()
+        except StaleOutput:
+            forget()
+            state_file.unlink(missing_ok=True)
+            result = build()
+        save(state_file, site)
+        return result
+    finally:
+        forget()  # its pages name files of the site: nothing of it may outlive this build
+        memo.enabled = was_enabled
 
 
 def load(state_file: Path) -> None:
@@ -96,7 +119,7 @@ def _stored_pages(site: Path, paths: set[str]) -> dict[str, StoredFile]:
 
 
 def forget() -> None:
-    """Drop everything this process kept, after a build: its pages may name files of the site."""
+    """Drop everything this process kept."""
     memo._parsed.clear()
     memo.parsed_used.clear()
     memo._last_values.clear()
@@ -111,10 +134,6 @@ def forget() -> None:
     page_memo._fragments.clear()
     page_memo.fragment_lists_used.clear()
     page_memo._environments.clear()
-
-
-def discard(state_file: Path) -> None:
-    state_file.unlink(missing_ok=True)
 
 
 def _generator() -> str:
