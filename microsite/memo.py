@@ -14,6 +14,8 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
+from .model import Site
+
 _parsed: dict[tuple, tuple] = {}
 parsed_used: set[tuple] = set()  # the files of this build: what microsite.persist keeps
 # Set by the preview server and by build.py with its cache; a --no-cache build would only pay
@@ -55,8 +57,9 @@ def note(role: str, value) -> None:
         _last_values[role] = value
 
 
-# Arguments compared by value; any other argument is compared by identity (see Remembered).
-_VALUES = frozenset((str, bytes, int, float, bool, type(None), date, datetime))
+# Arguments compared by value (the site's settings too: few, small and read everywhere); any
+# other argument is compared by identity (see Remembered).
+_VALUES = frozenset((str, bytes, int, float, bool, type(None), date, datetime, Site))
 
 
 def identity_key(values: tuple) -> tuple:

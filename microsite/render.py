@@ -74,9 +74,11 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment) -> Iterator[Ou
     for layout, items, describe in groups:
         group = page_memo.PageGroup(layout, getattr(layouts, "signature", None), schedule, items)
         for index, item in enumerate(items):
-            path, extra, source = describe(item) if (page := group.known(index)) is None else (None, None, None)
-            page = page or attempt(layout, path, extra, source)
-            group.add((layout, path) if path is not None else None, page)
+            page, key = group.known(index), None
+            if page is None:
+                path, extra, source = describe(item)
+                page, key = attempt(layout, path, extra, source), (layout, path)
+            group.add(key, page)
             if page is not None:
                 yield page
         group.remember()
@@ -139,10 +141,11 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
     def fragment(name: str, **values) -> Markup:
         """A partial layout rendered with `values` and the helpers only: never the schedule.
 
-        So its output depends on nothing but the layouts, this page's path and `values`, and
-        the preview server can reuse it: a list of 2,000 sessions re-renders only the edited ones.
+        So its output depends on nothing but the layouts, the site's settings, this page's path
+        and `values`, and a rebuild can reuse it: a list of 2,000 sessions re-renders only the
+        edited ones.
         """
-        known = page_memo.Fragments(signature, (name, file_path, *sorted(values.items())))
+        known = page_memo.Fragments(signature, (name, file_path, schedule.site, *sorted(values.items())))
         text = known.get(None)
         if text is None:
             text = Markup(layouts.get_template(name).render({**helpers, **values}))
@@ -155,7 +158,7 @@ def _render(layouts: jinja2.Environment, layout: str, path: str, schedule: Sched
         def make(item) -> Markup:
             return Markup(layouts.get_template(name).render({**helpers, **values, item_name: item}))
 
-        key = (name, file_path, item_name, *sorted(values.items()))
+        key = (name, file_path, schedule.site, item_name, *sorted(values.items()))
         calls[key] = place = calls.get(key, -1) + 1  # one layout may list the same way several times
         return page_memo.Fragments(signature, key).each(items, make, place)
 

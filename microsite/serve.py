@@ -9,6 +9,7 @@ every page shows the problems, until a save fixes them and the site comes back b
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import shutil
 import sys
@@ -33,6 +34,8 @@ from .write import write_site
 POLL_MS = 25  # how often content/ and layouts/ are checked for saves, where saves are not heard
 BACKUP_POLL_MS = 500  # how often they are checked anyway where saves are heard (microsite.notify)
 QUIET_S = 0.01  # a burst of saves closer together than this becomes one rebuild
+FULL_COLLECTION_EVERY = 25  # rebuilds between collections that look through everything kept
+_SETTLED = itertools.count(1)
 
 
 class BuildState:
@@ -166,8 +169,12 @@ def settle_memory() -> None:
     """Collect this rebuild's garbage, then set what is kept aside from later collections.
 
     The preview keeps a whole site's worth of objects between rebuilds; a collection that went
-    through all of them in the middle of a rebuild would stall it by a tenth of a second.
+    through all of them in the middle of a rebuild would stall it by a tenth of a second. Now
+    and then everything is looked through again, for what was set aside and has since been
+    dropped (a replaced layout environment, say).
     """
+    if next(_SETTLED) % FULL_COLLECTION_EVERY == 0:
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
 

@@ -193,3 +193,26 @@ def test_builds_into_two_folders_keep_their_own_state(program, tmp_path):
         assert run_build(program, "--out", str(out)).returncode == 0
         assert tree_digest(out) == cold_reference(program, tmp_path, f"two-{len(list(tmp_path.iterdir()))}")
     assert len(list((program / ".cache/microsite/reuse").glob("*.pickle"))) == 2
+
+
+def test_fragments_follow_the_site_settings_they_show(program, tmp_path, monkeypatch):
+    """A partial may show a site setting for items that do not change with it (topics): changing
+    the setting must still change every fragment, in the preview and build after build."""
+    from microsite.serve import Preview
+
+    partial = program / "layouts/_topic_item.html"
+    partial.write_text(partial.read_text().replace("</li>", " ({{ site.time_zone_label }})</li>"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    assert run_build(program).returncode == 0
+    site = program / "content/site.yaml"
+    text = site.read_text()
+    label = next(line for line in text.splitlines() if line.startswith("time_zone_label:"))
+    site.write_text(text.replace(label, "time_zone_label: Michigan time"))
+    preview.apply(preview.rebuild())
+    assert run_build(program).returncode == 0
+    cold = cold_reference(program, tmp_path, "zone-label")
+    assert tree_digest(tmp_path / "served") == cold
+    assert tree_digest(program / "site") == cold
+    assert "(Michigan time)</li>" in (program / "site/index.html").read_text()
