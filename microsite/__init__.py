@@ -37,7 +37,7 @@ def build(project: Path, out: Path, base_url: str | None = None, force: bool = F
 
     def build_reusing() -> Schedule:
         schedule = read_schedule(project / "content", base_url, cache=cache)
-        layouts = template_environment(project / "layouts", reuse_pages=True)
+        layouts = template_environment(project / "layouts", reuse_pages=True, cache=cache)
         write_site(site_files(project, schedule, layouts), out, _kept(cache, "spare", out))
         return schedule
 

@@ -18,13 +18,12 @@ import hashlib
 import os
 import pickle
 import sys
-from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Callable, TypeVar
 
 from . import markdown_cache, memo, page_memo
-from .model import StoredFile
+from .model import OutputFile, StoredFile
 from .write import StaleOutput
 
 T = TypeVar("T")
@@ -71,28 +70,44 @@ def load(state_file: Path) -> None:
         if remembered.name in state["lists"]:
             remembered.last = state["lists"][remembered.name]
     markdown_cache._memory.update(state["markdown"])
-    page_memo._pages.update(state["pages"])
-    page_memo._groups.update(state["groups"])
+    stored = state["stored"]
+    page_memo._pages.update((key, page_memo._Entry(layouts, inputs, parts, stored[path], path))
+                            for key, (layouts, inputs, parts, path) in state["pages"].items())
+    page_memo._groups.update(
+        (layout, page_memo._Group(layouts, parts, items, tuple(OutputFile(path, stored[path], source)
+                                                              for path, source in files), keys))
+        for layout, (layouts, parts, items, files, keys) in state["groups"].items())
     page_memo._fragments_layouts, fragments = state["fragments"]
     page_memo._fragments.update(fragments)
 
 
 def save(state_file: Path, site: Path) -> None:
     """Save the reusable work of this build, whole or not at all; its pages by their files in `site`."""
-    # Pages, most of the bytes, are kept as what they are: files of the site just written.
+    # Pages and calendar files, most of the bytes, are kept as what they are: files of the site
+    # just written (an output of this build that a remembered function made is in the site).
+    made = [result for remembered in memo.Remembered.every for result in remembered.last[2]
+            if isinstance(result, OutputFile) and isinstance(result.content, bytes)]
     stored = _stored_pages(site, {entry.file_path for entry in page_memo._pages.values()}
-                          | {file.path for group in page_memo._groups.values() if group for file in group.files})
+                          | {file.path for group in page_memo._groups.values() if group for file in group.files}
+                          | {file.path for file in made})
+    as_stored = {id(file): OutputFile(file.path, stored[file.path], file.source) for file in made
+                 if file.path in stored and stored[file.path].size == len(file.content)}
     # Only what this build used: what earlier builds left behind is never wanted again.
     fragments = {key: page_memo._fragments[key] for key in page_memo.fragment_lists_used
                  if key in page_memo._fragments and not memo.has_identity(key)}  # others name objects by identity
     state = {
         "parsed": {key: memo._parsed[key] for key in memo.parsed_used if key in memo._parsed},
         "last_values": memo._last_values,
-        "lists": {remembered.name: remembered.last for remembered in memo.Remembered.every},
+        "lists": {remembered.name: (items, shared, [as_stored.get(id(result), result) for result in results])
+                  for remembered in memo.Remembered.every for items, shared, results in [remembered.last]},
         "markdown": {key: markdown_cache._memory[key] for key in markdown_cache.used},
-        "pages": {key: replace(entry, content=stored[entry.file_path]) for key in page_memo.pages_used
+        # Pages and page groups without their bytes: those are the site's files named in "stored".
+        "stored": stored,
+        "pages": {key: (entry.layouts, entry.inputs, entry.schedule_parts, entry.file_path)
+                  for key in page_memo.pages_used
                   if (entry := page_memo._pages.get(key)) is not None and entry.file_path in stored},
-        "groups": {layout: replace(group, files=tuple(replace(file, content=stored[file.path]) for file in group.files))
+        "groups": {layout: (group.layouts, group.parts, group.items,
+                            tuple((file.path, file.source) for file in group.files), group.keys)
                    for layout, group in page_memo._groups.items()
                    if group is not None and all(file.path in stored for file in group.files)},
         "fragments": (page_memo._fragments_layouts, fragments),
@@ -100,18 +115,21 @@ def save(state_file: Path, site: Path) -> None:
     staging = state_file.with_name(f".{state_file.name}.{os.getpid()}")
     try:
         state_file.parent.mkdir(parents=True, exist_ok=True)
+        gc.disable()  # as in load(): the pickler's bookkeeping would set collections off again and again
         with open(staging, "wb") as file:
             pickle.dump((_generator(), state), file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(staging, state_file)
     except OSError:
         staging.unlink(missing_ok=True)  # a cache that cannot be written only makes the next build slower
+    finally:
+        gc.enable()
 
 
 def _stored_pages(site: Path, paths: set[str]) -> dict[str, StoredFile]:
-    found = {}
+    found, prefix = {}, f"{site}/"
     for path in paths:
         try:
-            status = os.stat(site / path, follow_symlinks=False)
+            status = os.stat(prefix + path, follow_symlinks=False)
         except OSError:
             continue
         found[path] = StoredFile(status.st_size, status.st_mtime_ns, status.st_ino)

@@ -14,24 +14,30 @@ from .structured import event_json_ld
 from .model import ContentError, OutputFile, Problem, Schedule
 
 
-def template_environment(layouts: Path, reuse_pages: bool = False) -> jinja2.Environment:
+def template_environment(layouts: Path, reuse_pages: bool = False, cache: Path | None = None) -> jinja2.Environment:
     """A Jinja environment that escapes by default and fails on any undefined name.
 
     With `reuse_pages` (the preview server; build.py with its cache), pages whose inputs are
-    unchanged since the last build are reused (microsite.page_memo).
+    unchanged since the last build are reused (microsite.page_memo). With `cache`, compiled
+    layouts are kept there (Jinja checks each against its layout's source before using it).
     """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
             f"folder not found at {layouts.name}/; run the build from the project folder"
             " (the one holding content/ and layouts/)"))])
     if reuse_pages:
-        return page_memo.environment(layouts, lambda signature: _environment(layouts, signature))
-    return _environment(layouts, None)
+        return page_memo.environment(layouts, lambda signature: _environment(layouts, signature, cache))
+    return _environment(layouts, None, cache)
 
 
-def _environment(layouts: Path, signature: tuple | None) -> jinja2.Environment:
+def _environment(layouts: Path, signature: tuple | None, cache: Path | None = None) -> jinja2.Environment:
+    compiled = None
+    if cache is not None:
+        (cache / "layouts").mkdir(parents=True, exist_ok=True)
+        compiled = jinja2.FileSystemBytecodeCache(str(cache / "layouts"))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layouts),
+        bytecode_cache=compiled,
         autoescape=jinja2.select_autoescape(["html", "xml", "webmanifest"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
