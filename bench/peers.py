@@ -84,9 +84,3 @@ def write_hugo(program: Path, root: Path) -> Path:
         'disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404", "section"]\n'
         "[markup.goldmark.renderer]\nunsafe = false\n")
     return root
-
-
-def copy_ours(program: Path, root: Path) -> Path:
-    shutil.copytree(program / "content", root / "content")
-    shutil.copytree(program / "layouts", root / "layouts")
-    return root

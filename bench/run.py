@@ -1,12 +1,15 @@
-"""The benchmark: our build.py side by side with Pelican and Hugo, and the targets of issue 5.
+"""The benchmark: our build.py side by side with Pelican, Hugo and (with --against) an earlier
+version of this generator, on the same machine in one run.
 
-Runs alternate between the tools in one session (the machine is shared and noisy), every run
-builds into a fresh folder, and each figure is the median of the runs. Wall time is measured
-here; CPU time and peak memory come from the kernel's accounting of each process (wait4), as
-/usr/bin/time reports them.
+Runs alternate between the contenders (the machine is shared and noisy), every run builds into
+a fresh folder, and each figure is the median of the runs. Wall time is measured here; CPU time
+and peak memory come from the kernel's accounting of each process (wait4), as /usr/bin/time
+reports them. Programs: the real content, a ten-year program (ten series of 13 sessions, 70
+topics) and synthetic programs of N topics with two sessions each (bench/synthetic.py).
 
-    python bench/run.py            # the full run: N = 100, 1,000 and 5,000; 5 runs each
-    python bench/run.py --quick    # N = 100, one run of everything (CI runs this)
+    python bench/run.py                          # N = 100, 1,000 and 5,000; 5 runs each
+    python bench/run.py --against ../before      # and an earlier checkout of this generator beside it
+    python bench/run.py --quick                  # N = 100, one run of everything (the tests run this)
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
-from peers import copy_ours, write_hugo, write_pelican  # noqa: E402
+from peers import write_hugo, write_pelican  # noqa: E402
 from serve_latency import measure as serve_latency  # noqa: E402
-from synthetic import write_program  # noqa: E402
+from synthetic import write_program, write_ten_year_program  # noqa: E402
 
 
 @dataclass
@@ -85,9 +88,12 @@ class Bench:
         self.counter += 1
         return self.work / "out" / f"{name}-{self.counter}"
 
-    def ours(self, project: Path, cache: bool = False, out: Path | None = None) -> Sample:
-        argv = [sys.executable, str(REPO / "build.py"), "--project", str(project), "--out", str(out or self.fresh("ours"))]
-        return run_once(argv + ([] if cache else ["--no-cache"]), env={"SOURCE_DATE_EPOCH": "1700000000"})
+    def ours(self, project: Path, cache: bool = False, out: Path | None = None, generator: Path = REPO) -> Sample:
+        """One build of `project` by the generator in `generator` (this one by default)."""
+        argv = [sys.executable, str(generator / "build.py"), "--project", str(project),
+                "--out", str(out or self.fresh("ours"))]
+        return run_once(argv + ([] if cache else ["--no-cache"]),
+                        env={"SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(generator)})
 
     def pelican_build(self, project: Path) -> Sample:
         return run_once([self.pelican, "content", "-s", "pelicanconf.py", "-o", str(self.fresh("pelican")), "-q"],
@@ -108,114 +114,121 @@ class Bench:
         return {name: median(values) for name, values in samples.items()}
 
 
+def project_for(generator: Path, program: Path, root: Path) -> Path:
+    """A copy of a program's content with the layouts of `generator` (layouts follow their generator)."""
+    shutil.copytree(program / "content", root / "content")
+    shutil.copytree(generator / "layouts", root / "layouts")
+    return root
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 100 and one run of everything")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--against", type=Path, help="a checkout of another version of this generator, measured beside it")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     sizes = [100] if args.quick else [100, 1000, 5000]
+    edit_size = 100 if args.quick else 1000
+    generators = {"ours": REPO, **({"before": args.against.resolve()} if args.against else {})}
     work = Path(tempfile.mkdtemp(prefix="microsite-bench-"))
     bench = Bench(work, runs)
     figures: dict = {"machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python"
                                 f" {platform.python_version()}", "runs": runs}
-    print(f"# Benchmark ({figures['machine']}; median of {runs} run{'s' * (runs != 1)})\n")
+    print(f"# Benchmark ({figures['machine']}; median of {runs} run{'s' * (runs != 1)})\n", flush=True)
     try:
         print("| N topics | tool | wall s | CPU s | peak MiB | ours / tool (wall) |\n|---|---|---|---|---|---|")
         for size in sizes:
             program = write_program(size, work / f"program-{size}")
-            ours, pelican, hugo = (copy_ours(program, work / f"ours-{size}"),
-                                   write_pelican(program, work / f"pelican-{size}"), write_hugo(program, work / f"hugo-{size}"))
-            result = bench.alternate({"ours": lambda ours=ours: bench.ours(ours),
-                                      "Pelican": lambda pelican=pelican: bench.pelican_build(pelican),
+            copies = {name: project_for(generator, program, work / f"{name}-{size}") for name, generator in generators.items()}
+            pelican, hugo = write_pelican(program, work / f"pelican-{size}"), write_hugo(program, work / f"hugo-{size}")
+            contenders = {name: (lambda name=name, copy=copies[name]: bench.ours(copy, generator=generators[name]))
+                          for name in generators}
+            result = bench.alternate({**contenders, "Pelican": lambda pelican=pelican: bench.pelican_build(pelican),
                                       "Hugo": lambda hugo=hugo: bench.hugo_build(hugo)})
             figures[f"N={size}"] = {name: vars(sample) for name, sample in result.items()}
             for name, sample in result.items():
                 ratio = "" if name == "ours" else f"{result['ours'].wall / sample.wall:.2f}"
-                print(f"| {size} | {name} | {sample.wall:.2f} | {sample.cpu:.2f} | {sample.peak_mib:.0f} | {ratio} |")
-        real = copy_ours(REPO, work / "real")
+                print(f"| {size} | {name} | {sample.wall:.2f} | {sample.cpu:.2f} | {sample.peak_mib:.0f} | {ratio} |",
+                      flush=True)
         imports = [sys.executable, "-c", "import jinja2, markdown, yaml, icalendar"]
-        cold = bench.alternate({"ours": lambda: bench.ours(real), "imports": lambda: run_once(imports)})
-        figures["real content"] = {name: vars(sample) for name, sample in cold.items()}
-        edit_size = 100 if args.quick else 1000
-        rebuild = rebuild_after_edit(bench, work, edit_size)
-        figures[f"rebuild N={edit_size}"] = {name: vars(sample) for name, sample in rebuild.items()}
-        served = published_copy(work / f"program-{edit_size}", work / "serve")
-        for by in ("reload", "polling"):  # as a browser tab learns of it; and polling the page every 2 ms
-            latency = serve_latency(served, "topic-00000", max(runs, 5), by=by)
-            figures[f"serve N={edit_size}" + ("" if by == "reload" else ", polling")] = statistics.median(latency)
-        feed_sessions = 200 if args.quick else 10_000
-        figures[f"feed of {feed_sessions}"] = feed_time(work, feed_sessions // 2, runs)
-        report(figures, args.quick, edit_size, feed_sessions)
+        ten_years = write_ten_year_program(work / "program-ten-years")
+        for label, program in (("real content", REPO), ("ten-year program", ten_years)):
+            copies = {name: project_for(generator, program, work / f"{name}-{label.replace(' ', '-')}")
+                      for name, generator in generators.items()}
+            cold = bench.alternate({**{name: (lambda name=name: bench.ours(copies[name], generator=generators[name]))
+                                       for name in generators}, "imports": lambda: run_once(imports)})
+            figures[label] = {name: vars(sample) for name, sample in cold.items()}
+            for name in generators:  # the preview, published first as editors keep a program
+                served = published(copies[name], generators[name])
+                topic = "psychological-safety" if label == "real content" else "topic-00000"
+                figures[label][f"{name} preview"] = statistics.median(
+                    serve_latency(served, topic, max(runs, 5), generator=generators[name]))
+        rebuild = {}
+        for name, generator in generators.items():
+            rebuild.update(rebuild_after_edit(bench, work, edit_size, name, generator))
+        figures[f"rebuild N={edit_size}"] = rebuild
+        report(figures, args.quick, edit_size, list(generators))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def published_copy(program: Path, root: Path) -> Path:
-    """A copy of a program as editors keep it: published once, with content/published.yaml."""
-    copy_ours(program, root)
-    run_once([sys.executable, str(REPO / "build.py"), "publish", "--project", str(root)],
-             env={"SOURCE_DATE_EPOCH": "1700000000"})
-    return root
+def published(project: Path, generator: Path = REPO) -> Path:
+    """The project as editors keep it: published once, with content/published.yaml."""
+    run_once([sys.executable, str(generator / "build.py"), "publish", "--project", str(project),
+              "--out", str(project / "site")], env={"SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(generator)})
+    return project
 
 
-def rebuild_after_edit(bench: Bench, work: Path, size: int) -> dict[str, Sample]:
-    """Our rebuild after editing one topic (cache and previous site in place) against Hugo's full build."""
-    ours = published_copy(work / f"program-{size}", work / f"rebuild-{size}")
-    out = work / "rebuild-site"
-    bench.ours(ours, cache=True, out=out)
-    topic = ours / "content" / "topics" / "topic-00000.md"
+def rebuild_after_edit(bench: Bench, work: Path, size: int, name: str, generator: Path) -> dict:
+    """A generator's rebuild after editing one topic (its cache and previous site in place), its
+    preview of that edit, and Hugo's full build, alternating."""
+    project = published(project_for(generator, work / f"program-{size}", work / f"rebuild-{name}-{size}"), generator)
+    out = work / f"rebuild-site-{name}"
+    bench.ours(project, cache=True, out=out, generator=generator)
+    topic = project / "content" / "topics" / "topic-00000.md"
     original, edits = topic.read_text(), iter(range(1000))
 
     def edited_rebuild() -> Sample:
         topic.write_text(original + f"\nEdit number {next(edits)}.\n")
-        return bench.ours(ours, cache=True, out=out)
+        return bench.ours(project, cache=True, out=out, generator=generator)
 
     hugo = work / f"hugo-{size}"
-    return bench.alternate({"ours, after one edit": edited_rebuild, "Hugo, full": lambda: bench.hugo_build(hugo)})
+    timed = bench.alternate({"rebuild": edited_rebuild, "Hugo": lambda: bench.hugo_build(hugo)})
+    topic.write_text(original)
+    preview = statistics.median(serve_latency(project, "topic-00000", max(bench.runs, 5), generator=generator))
+    return {f"{name} rebuild": vars(timed["rebuild"]), f"Hugo beside {name}": vars(timed["Hugo"]),
+            f"{name} preview": preview}
 
 
-def feed_time(work: Path, topics: int, runs: int) -> float:
-    """Median seconds to produce the aggregated feed of 2 x `topics` sessions, in this process."""
-    from microsite import ics
-    from microsite.read import read_schedule
+def report(figures: dict, quick: bool, edit_size: int, names: list[str]) -> None:
+    """The measures of the simple-pipeline issue, for each generator measured, with their floors."""
+    print("\n| program | measure | " + " | ".join(names) + " | floor |\n|---|---|" + "---|" * len(names) + "---|")
+    real, ten, rebuild = figures["real content"], figures["ten-year program"], figures[f"rebuild N={edit_size}"]
 
-    program = write_program(topics, work / f"feed-{topics}")
-    schedule = read_schedule(program / "content", cache=work / "feed-cache")
-    timings = []
-    for _ in range(runs):
-        ics._named_lines.cache_clear()  # time the whole work, not what an earlier run left in memory
-        began = time.perf_counter()
-        ics.render_feed(schedule)
-        timings.append(time.perf_counter() - began)
-    return statistics.median(timings)
+    def row(program: str, measure: str, values: list[str], floor: str) -> None:
+        print(f"| {program} | {measure} | {' | '.join(values)} | {floor} |")
 
-
-def report(figures: dict, quick: bool, edit_size: int, feed_sessions: int) -> None:
-    real = figures["real content"]
-    rebuild = figures[f"rebuild N={edit_size}"]
-    rows = [("real content, cold build", real["ours"]["wall"] / real["imports"]["wall"], "x the bare imports", 2.5)]
+    for label, program, floor in (("real content", real, 2.5), ("ten-year program", ten, 3.0)):
+        row(label, "cold build", [f"{program[n]['wall']:.2f} s = {program[n]['wall'] / program['imports']['wall']:.2f}"
+                                  f" × imports ({program['imports']['wall']:.2f} s)" for n in names], f"≤ {floor} ×")
+        row(label, "preview: save to page", [f"{program[f'{n} preview'] * 1000:.0f} ms" for n in names], "≤ 100 ms")
+    large = figures[f"N={edit_size}"]
+    row(f"N={edit_size:,}", "cold build, no cache", [f"{large[n]['wall']:.2f} s" for n in names],
+        "no slower than before")
+    row(f"N={edit_size:,}", "rebuild after one topic edit",
+        [f"{rebuild[f'{n} rebuild']['wall']:.2f} s = {rebuild[f'{n} rebuild']['wall'] / rebuild[f'Hugo beside {n}']['wall']:.2f}"
+         f" × Hugo ({rebuild[f'Hugo beside {n}']['wall']:.2f} s)" for n in names], "≤ 2 × Hugo's full build")
+    row(f"N={edit_size:,}", "preview: save to page", [f"{rebuild[f'{n} preview'] * 1000:.0f} ms" for n in names],
+        "≤ 500 ms")
+    row(f"N={edit_size:,}", "peak memory, cold build", [f"{large[n]['peak_mib']:.0f} MiB" for n in names], "≤ 80 MiB")
     if not quick:
         n1000, n5000 = figures["N=1000"], figures["N=5000"]
-        rows += [("N=1,000, cold, no cache", n1000["ours"]["wall"] / n1000["Pelican"]["wall"], "x Pelican", 0.5)]
-    rows += [(f"N={edit_size:,}, rebuild after one topic edit",
-              rebuild["ours, after one edit"]["wall"] / rebuild["Hugo, full"]["wall"], "x Hugo's full build", 1.0),
-             (f"serve: edit to rebuilt, N={edit_size:,}", figures[f"serve N={edit_size}"] * 1000, "ms", 100)]
-    if not quick:
-        rows += [("peak memory, N=1,000", n1000["ours"]["peak_mib"], "MiB", 80),
-                 ("scaling: t(5,000) / t(1,000)", n5000["ours"]["wall"] / n1000["ours"]["wall"], "", 5.5)]
-    rows += [(f"feed of {feed_sessions:,} sessions", figures[f"feed of {feed_sessions}"], "s", 2.0)]
-    print("\n| measure | measured | target | met |\n|---|---|---|---|")
-    for name, value, unit, target in rows:
-        print(f"| {name} | {value:.2f} {unit} | ≤ {target} | {'yes' if value <= target else 'no'} |")
-    print(f"\nReal content: ours {real['ours']['wall']:.2f} s, imports {real['imports']['wall']:.2f} s."
-          f" Rebuild: ours {rebuild['ours, after one edit']['wall']:.2f} s ({rebuild['ours, after one edit']['peak_mib']:.0f}"
-          f" MiB), Hugo {rebuild['Hugo, full']['wall']:.2f} s. Serve, measured as a browser tab learns of the"
-          f" rebuild (its live-reload message, then the page); polling the page every 2 ms instead:"
-          f" {figures[f'serve N={edit_size}, polling'] * 1000:.0f} ms.")
+        row("N=1,000 → 5,000", "scaling of the cold build", [f"{n5000[n]['wall'] / n1000[n]['wall']:.2f}" for n in names],
+            "(was ≤ 5.5)")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,10 @@ def _page(url: str) -> str:
         return ""
 
 
-def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str = "reload") -> list[float]:
-    """Seconds from each save of content/topics/<topic>.md until its page shows the edit.
+def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str = "reload",
+            generator: Path = REPO) -> list[float]:
+    """Seconds from each save of content/topics/<topic>.md until its page shows the edit, in the
+    preview of the generator in `generator` (this one, or another version side by side).
 
     by="reload": as a browser does, wait for the preview's live-reload message, then fetch the
     page (and wait for the next message if the page does not show the edit yet).
@@ -54,8 +56,9 @@ def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str 
     """
     port = _free_port()
     url = f"http://127.0.0.1:{port}/topics/{topic}/index.html"
-    server = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--project", str(project),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, str(generator / "build.py"), "serve", "--project", str(project),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "PYTHONPATH": str(generator)})
     try:
         deadline = time.monotonic() + timeout
         while "<h1>" not in _page(url):

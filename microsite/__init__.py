@@ -8,79 +8,75 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import persist
+from .cache import Cache
+from .calendars import assemble_calendar, render_calendars, serialise_events
 from .check import check_feeds, check_links
-from .data import render_data
 from .hosting import render_host_config
-from .ics import render_calendars
 from .model import ContentError, OutputFile, Problem, Schedule
-from .publish import publication_time, record_publication, write_record
-from .published import UNPUBLISHED, read_record
+from .pages import copy_assets, render_page, render_pages, template_environment
 from .read import read_schedule
-from .render import copy_assets, render_pages, template_environment
+from .record import UNPUBLISHED, apply_record, publication_time, read_record, record_publication, write_record
+from .schedule_json import render_schedule_json
 from .write import check_outputs, write_site
 
-__all__ = ["ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
+__all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
           use_cache: bool = True) -> Schedule:
     """Build the site in `out` from project/content and project/layouts."""
     check_output_folder(project, out, force)
-    if not use_cache:
-        schedule = read_schedule(project / "content", base_url)
+    with Cache(cache_folder(project) if use_cache else None) as cache:
+        schedule = read_published_schedule(project, base_url, frozenset(), cache)
         # Pages go to the writer as they are rendered, into a staging folder that replaces `out`
         # only once everything is made: the whole site is never held in memory at once.
-        write_site(site_files(project, schedule, template_environment(project / "layouts")), out)
-        return schedule
-    cache = _cache(project, use_cache)
-
-    def build_reusing() -> Schedule:
-        schedule = read_schedule(project / "content", base_url, cache=cache)
-        layouts = template_environment(project / "layouts", reuse_pages=True, cache=cache)
-        write_site(site_files(project, schedule, layouts), out, _kept(cache, "spare", out))
-        return schedule
-
-    # With the cache, a build takes up what the last one kept and redoes only what changed.
-    return persist.reusing(_kept(cache, "reuse", out, ".pickle"), out, looks_built(out), build_reusing)
+        write_site(site_files(project, schedule, cache), out, spare=_spare_site(project, out) if use_cache else None)
+    return schedule
 
 
 def render_site(project: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
-                use_cache: bool = True, reuse_pages: bool = False) -> tuple[Schedule, list[OutputFile]]:
+                cache: Cache | None = None) -> tuple[Schedule, list[OutputFile]]:
     """Read the content and render every output file in memory; write nothing (check, serve, publish)."""
-    schedule = read_schedule(project / "content", base_url, withdrawing, _cache(project, use_cache))
-    files = list(site_files(project, schedule, template_environment(project / "layouts", reuse_pages)))
+    cache = cache or Cache(None)
+    schedule = read_published_schedule(project, base_url, withdrawing, cache)
+    files = list(site_files(project, schedule, cache))
     check_outputs(files)
     return schedule, files
 
 
-def site_files(project: Path, schedule: Schedule, layouts) -> Iterator[OutputFile]:
+def read_published_schedule(project: Path, base_url: str | None, withdrawing: frozenset[str],
+                            cache: Cache) -> Schedule:
+    """Read content/, then apply what subscribers were last given (content/published.yaml)."""
+    content = project / "content"
+    record, record_problems = read_record(content)
+    try:
+        schedule = read_schedule(content, base_url, cache.render_markdown)
+    except ContentError as error:
+        raise ContentError([*error.problems, *record_problems]) from None
+    if record_problems:
+        raise ContentError([*record_problems, *schedule.warnings])
+    return apply_record(schedule, record, withdrawing)
+
+
+def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[OutputFile]:
     """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
-    calendars = render_calendars(schedule)
-    yield from render_pages(schedule, layouts)
+    layouts = template_environment(project / "layouts", cache.compiled_layouts())
+    calendars = render_calendars(schedule, cache.serialising_events(serialise_events),
+                                 cache.assembling_calendars(assemble_calendar))
+    yield from render_pages(schedule, layouts, cache.rendering_pages(render_page, project / "layouts"))
     yield from copy_assets(project / "layouts")
     yield from calendars
-    yield from render_data(schedule)
+    yield from render_schedule_json(schedule)
     yield from render_host_config(schedule, calendars)
-
-
-def _cache(project: Path, use_cache: bool) -> Path | None:
-    return project / ".cache" / "microsite" if use_cache else None
-
-
-def _kept(cache: Path, kind: str, out: Path, suffix: str = "") -> Path:
-    """Where the cache keeps something for the builds into `out`: the site before last (spare/),
-    or what the last build could reuse (reuse/); a build into another folder has its own."""
-    return cache / kind / (hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16] + suffix)
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),
             force: bool = False) -> Schedule:
     """Record the schedule as published in content/published.yaml, then build the site from it."""
     check_output_folder(project, out, force)
-    schedule, _ = render_site(project, base_url, withdraw)  # nothing is recorded unless it builds
-    problems: list[Problem] = []
-    old = read_record(project / "content", problems)
+    with Cache(cache_folder(project)) as cache:
+        schedule, _ = render_site(project, base_url, withdraw, cache)  # nothing is recorded unless it builds
+    old, _ = read_record(project / "content")
     write_record(project / "content", record_publication(schedule, old, publication_time(), set(withdraw)))
     return build(project, out, base_url, force)
 
@@ -90,12 +86,23 @@ def check(project: Path, base_url: str | None = None) -> Schedule:
 
     Changes not yet recorded by `publish` are errors here: this is the gate before publishing.
     """
-    schedule, files = render_site(project, base_url)
+    with Cache(cache_folder(project)) as cache:
+        schedule, files = render_site(project, base_url, cache=cache)
     problems = [*check_links(files, schedule.site.base_url), *check_feeds(files, schedule)]
     problems += [replace(p, is_warning=False) for p in schedule.warnings if p.code == UNPUBLISHED]
     if problems:
         raise ContentError([*problems, *(p for p in schedule.warnings if p.code != UNPUBLISHED)])
     return schedule
+
+
+def cache_folder(project: Path) -> Path:
+    """Where builds keep what they may reuse (microsite.cache); always safe to delete."""
+    return project / ".cache" / "microsite"
+
+
+def _spare_site(project: Path, out: Path) -> Path:
+    """Where the writer keeps the site before last for the builds into `out` (see write_site)."""
+    return cache_folder(project) / "spare" / hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]
 
 
 def check_output_folder(project: Path, out: Path, force: bool = False) -> None:

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from . import fields, memo
+from . import fields
 from .fields import Field
-from .markdown_cache import render_all
 from .markup import top_heading_lines
 from .model import Page, Problem, Topic
 from .sourcefile import read_text, split_front_matter
 
 
-def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type, problems: list[Problem],
-                   required: bool, cache: Path | None) -> dict[str, Topic | None] | list[Page]:
-    """Every Markdown file of a folder; for topics a dict by slug, where None marks a file with problems."""
+def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type[Topic | Page],
+                   problems: list[Problem], render_markdown: Callable[[list[str]], list[str]],
+                   required: bool) -> dict[str, Topic | Page | None]:
+    """Every Markdown file of a folder, by slug; None marks a file with problems (reported in `problems`)."""
     shown_folder = folder.relative_to(project).as_posix()
     if not folder.is_dir():
         if required:
             problems.append(Problem(shown_folder, 0, "folder not found; create it and add one .md file per topic"))
-        return {} if kind is Topic else []
+        return {}
     read: dict[str, tuple[str, dict, str] | None] = {}
     with os.scandir(folder) as entries:  # scandir knows each entry's kind without asking again
         listing = sorted(entries, key=lambda entry: entry.name)
@@ -40,34 +41,19 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
                 f"file name '{name}' is not a safe name for a web address{fields.look_alike(slug)};"
                 f" rename it to '{fields.suggest_slug(slug)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        found, result = memo.parsed(entry.path, f"document:{kind.__name__}",
-                                    lambda path=entry.path, shown=shown: _read_checked(Path(path), shown, schema),
-                                    info=entry)
-        problems.extend(found)
-        read[slug] = result
-    # The Markdown of every good file at once: from the cache, or on all cores.
+        read[slug] = _read_document(Path(entry.path), shown, schema, problems)
+    # The Markdown of every good file at once, so that the renderer can share the work out.
     good = {slug: item for slug, item in read.items() if item is not None}
-    bodies = render_all([body for _, _, body in good.values()], cache)
+    bodies = render_markdown([body for _, _, body in good.values()])
     items: dict[str, Topic | Page | None] = dict.fromkeys(read)
-    items.update(zip(good, _document.each(zip(good.items(), bodies), kind)))
-    return items if kind is Topic else [item for item in items.values() if item is not None]
-
-
-@memo.Remembered  # a rebuild gets the very same Topic for an unchanged file
-def _document(file_and_html: tuple[tuple[str, tuple[str, dict, str]], str], kind: type) -> Topic | Page:
-    (slug, (shown, values, _)), html = file_and_html
-    return kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
+    for (slug, (shown, values, _)), html in zip(good.items(), bodies):
+        items[slug] = kind(slug=slug, title=values["title"], summary=values["summary"], body_html=html, source=shown)
+    return items
 
 
 def is_editor_scratch(name: str) -> bool:
     """Hidden, backup and swap files that editors leave beside the file being edited."""
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
-
-
-def _read_checked(path: Path, shown: str, schema: dict[str, Field]) -> tuple[list[Problem], tuple | None]:
-    problems: list[Problem] = []
-    result = _read_document(path, shown, schema, problems)
-    return problems, result
 
 
 def _read_document(path: Path, shown: str, schema: dict[str, Field],

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime, time
 
 from .model import Change, Session
 
 
-@functools.lru_cache(maxsize=4096)
 def long_date(day: date) -> str:
     """Friday, February 17, 2023"""
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
-@functools.lru_cache(maxsize=4096)  # strftime is slow, and a date is shown many times
 def short_date(day: date) -> str:
     """Fri, Feb 17, 2023"""
     return f"{day:%a}, {day:%b} {day.day}, {day.year}"

@@ -8,6 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
+def source_date_epoch(environ: dict[str, str] | None = None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time, if set: the reproducible-builds convention, which CI,
+    packagers and the tests use to fix every time the generator would otherwise look up."""
+    epoch = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else None
+
+
 def content_changed_at(content: Path, environ: dict[str, str] | None = None) -> datetime:
     """Return the UTC time the content last changed, the same on every machine that builds it.
 
@@ -15,10 +22,9 @@ def content_changed_at(content: Path, environ: dict[str, str] | None = None) -> 
     time of the last git commit that touched content/, and, outside git, the newest modification
     time among the content files.
     """
-    environ = os.environ if environ is None else environ
-    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    fixed = source_date_epoch(environ)
+    if fixed is not None:
+        return fixed
     committed = _last_commit_time(content)
     if committed is not None:
         return committed

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from . import memo
 from .model import OutputFile, Schedule
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -18,11 +17,7 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 def render_host_config(schedule: Schedule, built: list[OutputFile]) -> list[OutputFile]:
     """_headers for Netlify and Cloudflare Pages, .htaccess for Apache."""
     calendars = tuple(sorted(file.path for file in built if file.path.endswith(".ics")))
-    return _host_config(calendars, urlsplit(schedule.site.base_url).path or "/")
-
-
-@memo.Remembered  # a rebuild: the same calendars give the same files
-def _host_config(calendars: tuple[str, ...], base_path: str) -> list[OutputFile]:
+    base_path = urlsplit(schedule.site.base_url).path or "/"
     headers = []
     for path in calendars:
         headers += [f"/{path}", f"  Content-Type: {CALENDAR_TYPE}"]

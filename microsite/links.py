@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timezone
 from urllib.parse import quote, urlencode
 
@@ -35,7 +34,6 @@ def _details(session: Session, site: Site) -> str:
     return f"{session.topic.summary}\n\n{site.absolute(session.page_path)}"
 
 
-@functools.lru_cache(maxsize=8192)  # a session's links appear on its own page and its topic's
 def google_add(session: Session, site: Site) -> str:
     """Google Calendar's event template, in UTC with the site's zone named (ctz) for display."""
     query = {"action": "TEMPLATE", "text": session.topic.title,
@@ -46,7 +44,6 @@ def google_add(session: Session, site: Site) -> str:
     return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
 
 
-@functools.lru_cache(maxsize=8192)
 def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
     """Outlook's compose deep link for one event, with UTC start and end."""
     query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": session.topic.title,

@@ -100,7 +100,7 @@ class Session:
     note: str  # empty, or a short plain-text remark shown with the session
     reason: str  # empty, or why it was cancelled; shown only for a cancelled session
     source_line: int  # where the entry starts in content/sessions.yaml
-    # What subscribers were last given, from content/published.yaml (see microsite.published):
+    # What subscribers were last given, from content/published.yaml (see microsite.record):
     sequence: int = 0  # iCalendar SEQUENCE: rises with every published change
     modified: datetime | None = None  # UTC; DTSTAMP and LAST-MODIFIED of the event
     moved_from: datetime | None = None  # the previous start, if the last published change moved it
@@ -175,7 +175,7 @@ class Schedule:
     topics: tuple[Topic, ...]  # in order of their first session, then by title
     sessions: tuple[Session, ...]  # in order of start time, then id
     pages: tuple[Page, ...]  # by slug
-    published_at: datetime  # UTC; when the content last changed, from its history
+    content_changed_at: datetime  # UTC; when content/ last changed, from its history (microsite.history)
     changes: tuple[Change, ...] = field(default=())  # newest first
     warnings: tuple[Problem, ...] = field(default=())
 
@@ -196,6 +196,11 @@ class Schedule:
             grouped.setdefault(session.topic.slug, []).append(session)
         return {slug: tuple(sessions) for slug, sessions in grouped.items()}
 
+    def changes_with_sessions(self) -> tuple[tuple[Change, Session | None], ...]:
+        """Each published change with the session it concerns, if that session is still listed."""
+        return tuple((change, self.session(change.session_id) if change.session_id else None)
+                     for change in self.changes)
+
     def by_month(self) -> tuple[Month, ...]:
         def month_of(session: Session) -> date:
             return session.day.replace(day=1)
@@ -207,19 +212,9 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class StoredFile:
-    """An output's bytes as the last build wrote them into the site, named by that file's identity
-    instead of held in memory (microsite.persist); the writer links the file if it is unchanged."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-
-
-@dataclass(frozen=True)
 class OutputFile:
     """One file of the built site, complete in memory before anything is written."""
 
     path: str  # relative to the output folder, forward slashes
-    content: bytes  # or, for a page an earlier build made, a StoredFile
+    content: bytes
     source: str  # what produced it, named in the error when two outputs claim one path

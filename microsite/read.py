@@ -6,12 +6,14 @@ import difflib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import fields, memo
+from collections.abc import Callable
+
+from . import fields
+from .documents import read_documents
 from .fields import Field
 from .history import content_changed_at
-from .documents import read_documents
+from .markup import render_all
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
-from .published import Record, apply_record, pending_notices, read_record
 from .sourcefile import Mapping, Sequence, read_yaml
 
 # The editors' contract, one schema per file kind; README.md documents each field.
@@ -47,11 +49,12 @@ SESSION_FIELDS = {
 RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "sessions", "topics"}
 
 
-def read_schedule(content: Path, base_url: str | None = None, withdrawing: frozenset[str] = frozenset(),
-                  cache: Path | None = None) -> Schedule:
+def read_schedule(content: Path, base_url: str | None = None,
+                  render_markdown: Callable[[list[str]], list[str]] = render_all) -> Schedule:
     """Read and check everything under `content`; raise ContentError listing every problem.
 
-    `cache` is a folder for rendered Markdown (see microsite.markdown_cache); None renders all.
+    `render_markdown` turns the topics' and pages' Markdown bodies into HTML, all at once (the
+    build passes microsite.cache's, which keeps what it rendered before).
     """
     if not content.is_dir():
         raise ContentError([Problem(content.name, 0, (
@@ -60,37 +63,28 @@ def read_schedule(content: Path, base_url: str | None = None, withdrawing: froze
     project = content.parent
     problems: list[Problem] = []
     site = _read_site(content / "site.yaml", project, base_url, problems)
-    topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, required=True, cache=cache)
-    listed: set[str] = set()  # every id written in sessions.yaml, even in entries with problems
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems, listed)
-    sessions_unreadable = any(p.path.endswith("sessions.yaml") and not p.is_warning and not listed for p in problems)
-    pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, required=False, cache=cache)
-    for page in pages:
-        if page.slug in RESERVED_SLUGS:
+    topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, render_markdown,
+                            required=True)
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
+    pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, render_markdown,
+                           required=False)
+    for page in pages.values():
+        if page is not None and page.slug in RESERVED_SLUGS:
             problems.append(Problem(page.source, 1, (
                 f"the name '{page.slug}' is used by the generator's own pages; rename the file")))
-    record = read_record(content, problems)
-    changed_at = content_changed_at(content)
-    withdrawn = Record({k: v for k, v in record.sessions.items() if k not in withdrawing}, record.changes)
-    if sessions_unreadable:  # a syntax error hides every entry; do not call them all deleted
-        withdrawn = Record({}, record.changes)
-    sessions = apply_record(sessions, listed, withdrawn, changed_at, problems)
-    if record.sessions:  # before the first publication there is nothing to be out of date with
-        problems.extend(pending_notices(sessions))
-    errors = [p for p in problems if not p.is_warning]
-    if errors or site is None:
+    if site is None or any(not problem.is_warning for problem in problems):
         raise ContentError(problems)
+    sessions.sort(key=lambda s: (s.start, s.id))
     first_start = {}
-    for session in sorted(sessions, key=lambda s: (s.start, s.id)):
+    for session in sessions:
         first_start.setdefault(session.topic.slug, session.start)
     never = datetime.max.replace(tzinfo=timezone.utc)
     return Schedule(
         site=site,
         topics=tuple(sorted(filter(None, topics.values()), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
-        sessions=tuple(sorted(sessions, key=lambda s: (s.start, s.id))),
-        pages=tuple(sorted(pages, key=lambda p: p.slug)),
-        published_at=changed_at,
-        changes=record.changes,
+        sessions=tuple(sessions),
+        pages=tuple(sorted(filter(None, pages.values()), key=lambda p: p.slug)),
+        content_changed_at=content_changed_at(content),
         warnings=tuple(sorted(problems)),
     )
 
@@ -104,7 +98,7 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
         return None
-    site, found = memo.parsed(path, ("site", base_url), lambda: _convert_site(read_yaml(path, shown), shown, base_url))
+    site, found = _convert_site(read_yaml(path, shown), shown, base_url)
     problems.extend(found)
     return site
 
@@ -122,17 +116,13 @@ def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
-                   problems: list[Problem], listed: set[str]) -> list[Session]:
+                   problems: list[Problem]) -> list[Session]:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    # Converting 2,000 entries takes longer than a whole rebuild after one save should: it is
-    # kept while the file and the site settings are unchanged.
-    entries, found, ids, referenced = memo.parsed(path, ("sessions", site),
-                                                  lambda: _convert_sessions(read_yaml(path, shown), shown, site))
+    entries, found, referenced = _convert_sessions(read_yaml(path, shown), shown, site)
     problems.extend(found)
-    listed.update(ids)
     linked = []
     for entry in entries:
         values, key_lines, what = entry
@@ -150,29 +140,27 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
         if topic is not None and slug not in referenced:
             problems.append(Problem(topic.source, 1, (
                 f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
-    return _session.each(linked, site) if site is not None else []
+    return [_session(values, topic, site) for (values, _, _), topic in linked] if site is not None else []
 
 
-def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[list[tuple], list[Problem], set, set | None]:
-    """Each entry's checked values (with its key lines and name), the problems, and the ids and topics named.
+def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[list[tuple], list[Problem], set | None]:
+    """Each entry's checked values (with its key lines and name), the problems, and the topics named.
 
-    Depends only on the file and the site settings; which topics exist is checked afterwards.
-    The topics named are None when the file as a whole cannot be read.
+    Which topics exist is checked afterwards. The topics named are None when the file as a whole
+    cannot be read.
     """
     data, problems = parsed
     if problems:
-        return [], problems, set(), None
+        return [], problems, None
     if data is None or (isinstance(data, Sequence) and not data):
-        return [], [Problem(shown, 1, "lists no sessions; add entries that start with `- id:`")], set(), None
+        return [], [Problem(shown, 1, "lists no sessions; add entries that start with `- id:`")], None
     if not isinstance(data, Sequence):
         return [], [Problem(shown, getattr(data, "line", 1), (
-            "must be a list of sessions, each starting with `- id:`; check the first entry"))], set(), None
-    entries, first_line_of_id, listed, referenced = [], {}, set(), set()
+            "must be a list of sessions, each starting with `- id:`; check the first entry"))], None
+    entries, first_line_of_id, referenced = [], {}, set()
     for record, line in zip(data, data.item_lines):
         if isinstance(record, Mapping) and isinstance(record.get("topic"), str):
             referenced.add(record["topic"])  # even if the entry has other problems
-        if isinstance(record, Mapping) and isinstance(record.get("id"), str):
-            listed.add(record["id"])
         values, found = fields.convert_record(record, SESSION_FIELDS, shown, line, _session_label(record))
         problems.extend(found)
         if values is None:
@@ -188,12 +176,10 @@ def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[lis
             continue
         values["source_line"] = line
         entries.append((values, record.key_lines, what))
-    return entries, problems, listed, referenced
+    return entries, problems, referenced
 
 
-@memo.Remembered  # a rebuild gets the very same Session for an unchanged entry and topic
-def _session(entry_and_topic: tuple[tuple, Topic], site: Site) -> Session:
-    (values, _, _), topic = entry_and_topic
+def _session(values: dict, topic: Topic, site: Site) -> Session:
     return Session(
         id=values["id"], topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
         zone=site.zone, location=values["location"], status=values["status"], note=values["note"],

@@ -8,34 +8,32 @@ every page shows the problems, until a save fixes them and the site comes back b
 
 from __future__ import annotations
 
-import gc
-import itertools
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import watchfiles
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
 from tornado import ioloop, web
 
-from . import memo, render_site
+from . import Cache, cache_folder, render_site
 from .documents import is_editor_scratch
 from .error_page import error_page
 from .model import ContentError, Problem
-from .notify import listen
 from .write import write_site
 
-POLL_MS = 25  # how often content/ and layouts/ are checked for saves, where saves are not heard
-BACKUP_POLL_MS = 500  # how often they are checked anyway where saves are heard (microsite.notify)
-QUIET_S = 0.01  # a burst of saves closer together than this becomes one rebuild
-FULL_COLLECTION_EVERY = 25  # rebuilds between collections that look through everything kept
-_SETTLED = itertools.count(1)
+POLL_MS = 25  # how often content/ and layouts/ are looked at where file events are not used
+BACKUP_POLL_MS = 500  # how often they are looked at anyway, where file events say when to look
+QUIET_S = 0.01  # polling: a burst of saves closer together than this becomes one rebuild
 
 
 class BuildState:
@@ -85,8 +83,10 @@ def _is_page(path: str) -> bool:
 class SaveWatcher(Watcher):
     """Finds saves in content/ and layouts/ and rebuilds once a burst of saves is over.
 
-    Where the system tells of saves as they happen (microsite.notify), a save is heard at once
-    and polling only backs it up; elsewhere the folders are polled every POLL_MS.
+    What changed is decided by comparing every file's time, size and inode with the last look,
+    so no save is missed, whatever says when to look: the system's file events through
+    watchfiles, backed by a look every BACKUP_POLL_MS, or (MICROSITE_WATCH=poll, for network and
+    container mounts that report no saves) a look every POLL_MS.
     """
 
     def __init__(self, folders: list[Path], preview: Preview):
@@ -95,16 +95,15 @@ class SaveWatcher(Watcher):
         self.snapshot = self._take_snapshot()
         self.changed_at: float | None = None
         self.running = False
-        self.events, self.heard_at = None, None
-        self.heard_paths: set[str] | None = set()  # saved since the last look; None: look at everything
+        self.stopping = threading.Event()
+        self.executor = ThreadPoolExecutor(max_workers=1)  # one rebuild at a time
 
-    def _take_snapshot(self, files: list[str] | None = None) -> dict[str, tuple[int, int, int]]:
-        """Each file's time, size and inode: of every file under the folders, or of `files` only."""
+    def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
         found = {}
-        for path in files if files is not None else self._every_file():
+        for path in self._every_file():
             try:
                 info = os.stat(path)
-            except OSError:  # deleted between listing and stat: the next poll sees it
+            except OSError:  # deleted between listing and stat: the next look sees it
                 continue
             found[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
         return found
@@ -117,87 +116,85 @@ class SaveWatcher(Watcher):
 
     def start(self, callback) -> bool:
         loop = ioloop.IOLoop.current()
-        # Some network and container mounts never report saves: MICROSITE_WATCH=poll looks every POLL_MS.
-        self.events = listen(self.folders) if os.environ.get("MICROSITE_WATCH") != "poll" else None
-        if self.events is not None:
-            loop.add_handler(self.events.fd, self._heard, ioloop.IOLoop.READ)
-        ioloop.PeriodicCallback(self._poll, POLL_MS if self.events is None else BACKUP_POLL_MS).start()
+        polling = os.environ.get("MICROSITE_WATCH") == "poll"
+        if not polling:
+            threading.Thread(target=self._listen, args=(loop,), daemon=True, name="save events").start()
+        ioloop.PeriodicCallback(self.look, POLL_MS if polling else BACKUP_POLL_MS).start()
         return True  # livereload need not poll on its own
 
     def examine(self):
-        return None, None  # all work happens in _poll
+        return None, None  # all work happens in look()
 
-    def _heard(self, fd, events) -> None:
-        paths = self.events.saves()
-        if paths is None or self.heard_paths is None:
-            self.heard_paths = None  # look at everything
-        else:
-            self.heard_paths |= paths
-        if paths is None or paths:
-            self.heard_at = time.monotonic()
-            ioloop.IOLoop.current().call_later(QUIET_S, self._poll)
+    def _listen(self, loop: ioloop.IOLoop) -> None:
+        """Ask the event loop to look whenever watchfiles hears a save; watch a folder anew when
+        it was deleted or made again (its old watch hears nothing more)."""
+        while not self.stopping.is_set():
+            watched = self._identities()
+            if not watched:
+                self.stopping.wait(BACKUP_POLL_MS / 1000)
+                continue
+            try:
+                for changes in watchfiles.watch(*watched, step=5, debounce=200, rust_timeout=BACKUP_POLL_MS,
+                                                yield_on_timeout=True, stop_event=self.stopping,
+                                                ignore_permission_denied=True, raise_interrupt=False):
+                    if changes:
+                        loop.add_callback(self.look, True)
+                    if self._identities() != watched:
+                        break
+            except (OSError, RuntimeError):  # a folder vanished as the watch began, or no watch is possible
+                self.stopping.wait(BACKUP_POLL_MS / 1000)
 
-    def _poll(self) -> None:
+    def _identities(self) -> dict[str, int]:
+        found = {}
+        for folder in self.folders:
+            try:
+                found[str(folder)] = os.stat(folder).st_ino
+            except OSError:
+                pass
+        return found
+
+    def look(self, heard: bool = False) -> None:
+        """Compare the files with the last look; rebuild once the saves have stopped for QUIET_S
+        (or at once when the file events said so: watchfiles waits for a burst to end)."""
         if self.running:
             return  # a save during a rebuild is found when it ends, against the snapshot before it
-        if self.heard_paths:  # look again at the saved files only
-            current = dict(self.snapshot)
-            for path in self.heard_paths:
-                current.pop(path, None)
-                current.update(self._take_snapshot([path]))
-        else:
-            current = self._take_snapshot()
-        self.heard_paths, now = set(), time.monotonic()
+        current, now = self._take_snapshot(), time.monotonic()
         if current != self.snapshot:
-            self.snapshot, self.changed_at = current, now
-        # The burst is over once nothing was heard (or, polling, nothing changed) for QUIET_S.
-        last_sign = self.heard_at if self.events is not None else self.changed_at
-        if self.changed_at is not None and (last_sign is None or now - last_sign >= QUIET_S):
+            self.snapshot, self.changed_at = current, (0.0 if heard else now)
+        if self.changed_at is not None and now - self.changed_at >= QUIET_S:
             self.changed_at, self.running = None, True
             future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild)
             ioloop.IOLoop.current().add_future(future, self._rebuilt)
+        elif self.changed_at is not None:
+            ioloop.IOLoop.current().call_later(QUIET_S, self.look)
 
     def _rebuilt(self, future) -> None:
         self.running = False
         if self.preview.apply(future.result()):
             LiveReloadHandler.reload_waiters(path="*")
-        settle_memory()
-        self._poll()  # saves made while it ran
-
-
-def settle_memory() -> None:
-    """Collect this rebuild's garbage, then set what is kept aside from later collections.
-
-    The preview keeps a whole site's worth of objects between rebuilds; a collection that went
-    through all of them in the middle of a rebuild would stall it by a tenth of a second. Now
-    and then everything is looked through again, for what was set aside and has since been
-    dropped (a replaced layout environment, say).
-    """
-    if next(_SETTLED) % FULL_COLLECTION_EVERY == 0:
-        gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+        self.look()  # saves made while it ran
 
 
 class Preview:
     """Builds the preview in memory, then brings the served folder up to date in one step.
 
-    The first build goes through the same atomic writer as `build.py`. Later builds reuse
-    what did not change (microsite.memo) and replace only the files whose bytes changed, each
-    by an atomic rename, from the server's own thread: no request is answered between the first
-    and the last file of an update, so a reader never sees a mixture of two builds.
+    Every rebuild is a whole build, with the build's cache (microsite.cache) kept open between
+    rebuilds. The first build goes through the same atomic writer as `build.py`; later builds
+    replace only the files whose bytes changed, each by an atomic rename, from the server's own
+    thread: no request is answered between the first and the last file of an update, so a
+    reader never sees a mixture of two builds.
     """
 
     def __init__(self, project: Path, out: Path):
         self.project, self.out = project, out
         self.served: dict[str, bytes] = {}
-        memo.enabled = True
+        self.cache = Cache(cache_folder(project), in_memory=True)
 
     def rebuild(self):
         """Render everything (in a worker thread); return the files, or None after printing the problems."""
         began = time.perf_counter()
         try:
-            schedule, files = render_site(self.project, reuse_pages=True)
+            schedule, files = render_site(self.project, cache=self.cache)
         except ContentError as error:
             BuildState.problems = list(error.problems)
             for problem in error.problems:
@@ -208,6 +205,8 @@ class Preview:
             BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
             print(f"internal error: {error!r}", file=sys.stderr, flush=True)
             return None
+        finally:
+            self.cache.finish_build()
         return schedule, files, began
 
     def apply(self, result) -> bool:
@@ -221,7 +220,7 @@ class Preview:
             write_site(files, self.out)
         else:
             for path, content in wanted.items():
-                if (served := self.served.get(path)) is not content and served != content:
+                if self.served.get(path) != content:
                     _replace_file(self.out / path, content)
                     changed = True
             for path in self.served.keys() - wanted.keys():
@@ -247,16 +246,17 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host} makes the preview reachable from other machines;"
               " use the default 127.0.0.1 unless you mean it", file=sys.stderr)
+    # Stopped by a service manager or a terminal closing, as by Ctrl+C: the temporary folder goes too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     preview = Path(tempfile.mkdtemp(prefix="microsite-preview-"))
     out = preview / "site"
+    watcher = None
     try:
         preview_site = Preview(project, out)
         preview_site.apply(preview_site.rebuild())
-        settle_memory()
         if not out.exists():
             out.mkdir()  # serve the error page until the first good build
         watcher = SaveWatcher([project / "content", project / "layouts"], preview_site)
-        watcher.executor = ThreadPoolExecutor(max_workers=1)
         server = Server(watcher=watcher)
         server.SFH = PreviewHandler
         url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
@@ -265,5 +265,6 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
         server.serve(port=port, host=host, root=str(out), open_url_delay=0.5 if open_browser else None,
                      restart_delay=0)
     finally:
+        if watcher is not None:
+            watcher.stopping.set()
         shutil.rmtree(preview, ignore_errors=True)
-

@@ -90,10 +90,18 @@ def read_yaml(path: Path, shown_as: str) -> tuple[object, list[Problem]]:
     return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown_as)
 
 
+_PLAIN_TAGS = {yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+               yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+               yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG}
+
+
 def _line_loader(base: type, problems: list[Problem], shown_as: str, offset: int) -> type:
     """A loader class that builds Mapping and Sequence and reports keys given twice."""
 
     class LineLoader(base):
+        def resolve(self, kind, value, implicit):
+            return _PLAIN_TAGS[kind]  # every scalar is a string: no implicit types to look for
+
         def construct_mapping(self, node, deep=False):
             mapping = Mapping()
             mapping.line = _line_of(node) + offset

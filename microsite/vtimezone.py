@@ -11,7 +11,6 @@ covered years becomes a rule with an UNTIL followed by the new rule.
 from __future__ import annotations
 
 import calendar
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -97,7 +96,6 @@ def _common_ordinal(run: list[Transition]) -> int | None:
     return None
 
 
-@functools.lru_cache(maxsize=16)
 def build_vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE for `zone_name` valid from a year before first_year to a year after last_year."""
     zone = ZoneInfo(zone_name)

@@ -15,20 +15,15 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import memo
-from .model import ContentError, OutputFile, Problem, StoredFile
+from .model import ContentError, OutputFile, Problem
 
 
 def check_outputs(files: list[OutputFile]) -> None:
     """Refuse two outputs with one path (naming both sources) and any path that leaves the folder."""
-    paths = [file.path for file in files]
-    if memo.seen_before("good output paths", paths):
-        return  # an earlier build found these very paths good
     claimed: dict[str, str] = {}
     problems = [problem for file in files if (problem := _path_problem(file, claimed))]
     if problems:
         raise ContentError(problems)
-    memo.note("good output paths", paths)
 
 
 def _path_problem(file: OutputFile, claimed: dict[str, str]) -> Problem | None:
@@ -128,7 +123,7 @@ def _make_folder(folder: Path, staging: Path, in_spare: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def _is_same_file(previous: str, target: str, content: bytes | StoredFile) -> bool:
+def _is_same_file(previous: str, target: str, content: bytes) -> bool:
     """Whether the spare's file is the previous site's very file, and that already holds `content`."""
     try:
         before, now = os.stat(previous, follow_symlinks=False), os.stat(target, follow_symlinks=False)
@@ -136,22 +131,12 @@ def _is_same_file(previous: str, target: str, content: bytes | StoredFile) -> bo
         return False
     if (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev):
         return False
-    if isinstance(content, StoredFile):
-        return _is_stored(before, content)
     return before.st_size == len(content) and _read(previous) == content
 
 
 def _read(path: str) -> bytes:
     with open(path, "rb") as file:
         return file.read()
-
-
-def _is_stored(status: os.stat_result, stored: StoredFile) -> bool:
-    return (status.st_ino, status.st_size, status.st_mtime_ns) == (stored.inode, stored.size, stored.mtime_ns)
-
-
-class StaleOutput(Exception):
-    """A page that the last build wrote is no longer in the site as it was (changed or deleted by hand)."""
 
 
 def _remove(path: Path) -> None:
@@ -186,20 +171,12 @@ def _keep_or_remove(previous_site: Path, spare: Path | None) -> None:
     shutil.rmtree(previous_site)
 
 
-def _reuse(previous: str, target: str, content: bytes | StoredFile) -> bool:
+def _reuse(previous: str, target: str, content: bytes) -> bool:
     """Hard-link an unchanged file from the previous site instead of writing it again.
 
     Creating files is the slowest part of a build on many disks; a link is a fraction of a write,
     and comparing with the previous bytes (read from the page cache) costs less than either.
     """
-    if isinstance(content, StoredFile):  # its bytes exist only in the previous site
-        try:
-            if not _is_stored(os.stat(previous, follow_symlinks=False), content):
-                raise StaleOutput(previous)
-            os.link(previous, target)
-        except OSError as error:
-            raise StaleOutput(previous) from error
-        return True
     try:
         status = os.stat(previous, follow_symlinks=False)
         if status.st_size != len(content) or stat.S_ISLNK(status.st_mode) or _read(previous) != content:

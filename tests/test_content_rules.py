@@ -251,7 +251,8 @@ def test_unquoted_time_is_not_read_as_a_number(make_project):
 @pytest.mark.parametrize("layout, change, expected", [
     ("topic.html", ("{{ topic.summary }}</p>", "{{ topic.summery }}</p>"),
      "layouts/topic.html:6: 'microsite.model.Topic object' has no attribute 'summery';"
-     " check the spelling of the name, or that this layout receives it"),
+     " check the spelling of the name, or that this layout receives it"
+     " (docs/architecture.md lists what each layout receives)"),
     ("_session.html", ("{% endif %}", "{% endiff %}"),
      "layouts/_session.html:2: template syntax error: Encountered unknown tag 'endiff'. Jinja was looking"
      " for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is"

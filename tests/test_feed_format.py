@@ -118,17 +118,19 @@ def test_a_calendars_own_properties_are_what_icalendar_writes_for_them_together(
 
     from icalendar import Calendar, vDuration, vText
 
-    from microsite import ics
-    from microsite.model import Site
+    from datetime import datetime, timezone
+
+    from microsite.calendars import PRODUCT_ID, render_calendars
+    from microsite.model import Schedule, Site, Topic
 
     site = Site(title="T", organisation="O", description="D", time_zone="America/Detroit", time_zone_label="ET",
                 base_url="https://example.org/série/", language="en", contact_email="", feed_refresh_hours=12)
     whole = Calendar()
     whole.add("version", "2.0")
-    whole.add("prodid", ics.PRODUCT_ID)
+    whole.add("prodid", PRODUCT_ID)
     whole.add("calscale", "GREGORIAN")
     for key in ("name", "x-wr-calname"):
-        whole.add(key, vText(name))
+        whole.add(key, vText(f"T: {name}"))  # a topic's feed is named "<site title>: <topic title>"
     for key in ("description", "x-wr-caldesc"):
         whole.add(key, vText(description))
     whole.add("x-wr-timezone", site.time_zone)
@@ -136,4 +138,9 @@ def test_a_calendars_own_properties_are_what_icalendar_writes_for_them_together(
     whole.add("x-published-ttl", vDuration(timedelta(hours=12)))
     for key in ("url", "source"):
         whole.add(key, site.absolute("topics/x.ics"), parameters={"VALUE": "URI"})
-    assert ics._calendar_head(site, "topics/x.ics", name, description) == whole.to_ical()
+    # A topic with no sessions yet: its feed is the calendar's own properties alone.
+    topic = Topic(slug="x", title=name, summary=description, body_html="", source="content/topics/x.md")
+    schedule = Schedule(site=site, topics=(topic,), sessions=(), pages=(),
+                        content_changed_at=datetime(2023, 1, 1, tzinfo=timezone.utc))
+    feed = {file.path: file.content for file in render_calendars(schedule)}["topics/x.ics"]
+    assert feed == whole.to_ical()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from . import memo
 from .formatting import iso_minutes
 from .model import OutputFile, Schedule, Session, Site, Topic
 
 
-def render_data(schedule: Schedule) -> list[OutputFile]:
+def render_schedule_json(schedule: Schedule) -> list[OutputFile]:
     """schedule.json, with keys in a fixed order so that the same content gives the same bytes.
 
     Each topic and session is on a line of its own: easy to diff and read, and written by the
@@ -19,8 +18,8 @@ def render_data(schedule: Schedule) -> list[OutputFile]:
     head = {"title": site.title, "organisation": site.organisation, "time_zone": site.time_zone,
             "url": site.absolute(""), "feed": site.absolute("schedule.ics")}
     lines = ["{", *(f"  {_dump(key)}: {_dump(value)}," for key, value in head.items())]
-    lines += _entries("topics", _topic_entry.each(schedule.topics, site), last=False)
-    lines += _entries("sessions", _session_entry.each(schedule.sessions, site), last=True)
+    lines += _entries("topics", [_topic_entry(topic, site) for topic in schedule.topics], last=False)
+    lines += _entries("sessions", [_session_entry(session, site) for session in schedule.sessions], last=True)
     text = "\n".join(lines) + "\n}\n"
     return [OutputFile("schedule.json", text.encode("utf-8"), "content/sessions.yaml (schedule data)")]
 
@@ -36,13 +35,11 @@ def _dump(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@memo.Remembered  # a rebuild writes each unchanged entry once
 def _topic_entry(topic: Topic, site: Site) -> str:
     return "    " + _dump({"slug": topic.slug, "title": topic.title, "summary": topic.summary,
                            "url": site.absolute(topic.page_path), "ics": site.absolute(topic.feed_path)})
 
 
-@memo.Remembered
 def _session_entry(session: Session, site: Site) -> str:
     return "    " + _dump({
         "id": session.id, "uid": site.uid(session.id), "topic": session.topic.slug,

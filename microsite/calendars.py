@@ -1,0 +1,125 @@
+"""Schedule -> .ics OutputFiles: the aggregated feed, one feed per topic, one download per session.
+
+Bytes come from the icalendar library's to_ical() (CRLF, folding at 75 octets without splitting a
+UTF-8 character, TEXT escaping) and are never passed through a template or a text-mode file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from icalendar import Calendar, Event, vDuration, vText
+from icalendar.caselessdict import canonsort_keys
+
+from .model import OutputFile, Schedule, Session, Site
+from .vtimezone import build_vtimezone
+
+PRODUCT_ID = "-//Schedule microsite//build.py//EN"
+
+_BEGIN, _END = b"BEGIN:VCALENDAR\r\n", b"END:VCALENDAR\r\n"
+
+
+def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
+    """Each session's VEVENT, serialised: it depends on nothing but the session and the site."""
+    return [_event(site, session).to_ical() for session in sessions]
+
+
+def assemble_calendar(site: Site, path: str, name: str, description: str, vtimezone: bytes, events: bytes) -> bytes:
+    """A whole VCALENDAR: its own properties in the order icalendar writes them, then the time
+    zone (if it has events) and the events, already serialised."""
+    head = {**_fixed_lines(site), **_named_lines(name, description), **_addressed_lines(site.absolute(path))}
+    return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
+
+
+def render_calendars(schedule: Schedule,
+                     serialise: Callable[[Site, list[Session]], list[bytes]] = serialise_events,
+                     assemble: Callable[..., bytes] = assemble_calendar) -> list[OutputFile]:
+    """Every calendar file of the site: the aggregated feed, a feed per topic, a file per session.
+
+    Each event is serialised once (by `serialise`, which gives what serialise_events gives) and
+    spliced into every file that holds it (by `assemble`, likewise): the same bytes as adding it
+    to each calendar, since to_ical() writes subcomponents one after another, at a third of the cost.
+    """
+    site = schedule.site
+    events = dict(zip((session.id for session in schedule.sessions), serialise(site, list(schedule.sessions))))
+    vtimezone = b""
+    if schedule.sessions:
+        years = [session.day.year for session in schedule.sessions]
+        vtimezone = build_vtimezone(site.time_zone, min(years), max(years)).to_ical()
+    files = [OutputFile("schedule.ics", assemble(site, "schedule.ics", site.title, site.description, vtimezone,
+                                                 b"".join(events.values())), "content/sessions.yaml (aggregated feed)")]
+    for topic in schedule.topics:
+        name, sessions = f"{site.title}: {topic.title}", schedule.sessions_of(topic)
+        files.append(OutputFile(topic.feed_path, assemble(site, topic.feed_path, name, topic.summary, vtimezone,
+                                                          b"".join(events[s.id] for s in sessions)),
+                                f"{topic.source} (topic feed)"))
+        # A session's file has its topic's name and description.
+        files += [OutputFile(session.feed_path, assemble(site, session.feed_path, name, topic.summary, vtimezone,
+                                                         events[session.id]),
+                             f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
+                  for session in sessions]
+    return files
+
+
+_HEAD_ORDER = canonsort_keys(["VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC",
+                              "X-WR-TIMEZONE", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "URL", "SOURCE"],
+                             Calendar.canonical_order)
+
+
+def _lines(*properties: tuple) -> dict[str, bytes]:
+    """Each property's content lines (folded, escaped) as icalendar writes them in a VCALENDAR."""
+    calendar = Calendar()
+    for name, value, *parameters in properties:
+        calendar.add(name, value, parameters=parameters[0] if parameters else None)
+    found: dict[str, bytes] = {}
+    name = ""
+    for line in calendar.to_ical()[len(_BEGIN): -len(_END)].splitlines(keepends=True):
+        if not line.startswith(b" "):  # a folded line goes on with a space; anything else starts a property
+            name = re.split(rb"[;:]", line, maxsplit=1)[0].decode("ascii")
+        found[name] = found.get(name, b"") + line
+    return found
+
+
+def _fixed_lines(site: Site) -> dict[str, bytes]:
+    refresh = timedelta(hours=site.feed_refresh_hours)
+    return _lines(("version", "2.0"), ("prodid", PRODUCT_ID), ("calscale", "GREGORIAN"),
+                  ("x-wr-timezone", site.time_zone), ("refresh-interval", refresh, {"VALUE": "DURATION"}),
+                  ("x-published-ttl", vDuration(refresh)))
+
+
+def _named_lines(name: str, description: str) -> dict[str, bytes]:
+    # RFC 7986 names, and the X-WR- twins that Google, Outlook and Apple actually read.
+    return _lines(("name", vText(name)), ("x-wr-calname", vText(name)),
+                  ("description", vText(description)), ("x-wr-caldesc", vText(description)))
+
+
+def _addressed_lines(url: str) -> dict[str, bytes]:
+    return _lines(("url", url, {"VALUE": "URI"}), ("source", url, {"VALUE": "URI"}))
+
+
+def _event(site: Site, session: Session) -> Event:
+    event = Event()
+    event.add("uid", site.uid(session.id))
+    event.add("dtstamp", session.modified)
+    event.add("last-modified", session.modified)
+    event.add("dtstart", session.start)
+    event.add("dtend", session.end)
+    event.add("sequence", session.sequence)
+    event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    title = session.topic.title
+    event.add("summary", vText(f"Cancelled: {title}" if session.is_cancelled else title))
+    page = site.absolute(session.page_path)
+    lines = [session.topic.summary]
+    if session.is_cancelled:
+        lines.insert(0, f"This session is cancelled. {session.reason}".strip())
+    if session.note:
+        lines.append(session.note)
+    lines.append(f"Details: {page}")
+    event.add("description", vText("\n\n".join(lines)))
+    if session.location:
+        event.add("location", vText(session.location))
+    event.add("url", page, parameters={"VALUE": "URI"})
+    event.add("transp", "OPAQUE")
+    return event

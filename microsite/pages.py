@@ -1,0 +1,171 @@
+"""Schedule + layouts -> HTML, XML and text OutputFiles, and the layouts' assets as they are.
+
+Each page is a layout and an explicit context (`Page`): the values that layout is given, listed
+in docs/architecture.md for layout authors. A partial included by a layout sees the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import formatting, links
+from .documents import is_editor_scratch
+from .model import ContentError, OutputFile, Problem, Schedule
+from .structured import event_json_ld
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page to render: a layout, the site path it is published at and the values it is given."""
+
+    layout: str  # the file in layouts/
+    path: str  # the site path: "" for the home page, "topics/x/" for a folder, or a file name
+    context: tuple[tuple[str, object], ...]  # the layout's variables by name, besides the helpers
+    source: str  # what an editor opens when the page fails
+
+    @property
+    def file_path(self) -> str:
+        return self.path + "index.html" if self.path == "" or self.path.endswith("/") else self.path
+
+
+def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """A Jinja environment that escapes by default and fails on any undefined name.
+
+    `compiled` is where Jinja may keep compiled layouts (microsite.cache's), or None.
+    """
+    if not layouts.is_dir():
+        raise ContentError([Problem(layouts.name, 0, (
+            f"folder not found at {layouts.name}/; run the build from the project folder"
+            " (the one holding content/ and layouts/)"))])
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(layouts),
+        bytecode_cache=compiled,
+        autoescape=jinja2.select_autoescape(["html", "xml", "webmanifest"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(
+        long_date=formatting.long_date, short_date=formatting.short_date,
+        month_heading=formatting.month_heading, time_range=formatting.time_range,
+        iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
+        moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal,
+        google_subscribe=links.google_subscribe)
+    environment.globals.update(
+        event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
+        outlook_add=links.outlook_add, safe_html=Markup)
+    return environment
+
+
+def site_pages(schedule: Schedule) -> list[Page]:
+    """Every page of the site, each with exactly the values its layout is given."""
+    def page(layout: str, path: str, source: str = "", feed_path: str = "schedule.ics", **values) -> Page:
+        # Every layout gets the site, the free pages (for the navigation), its own path and the feed
+        # it offers; then its own values.
+        context = {"site": schedule.site, "pages": schedule.pages, "page_path": path, "feed_path": feed_path,
+                   **values}
+        return Page(layout, path, tuple(sorted(context.items())), source or f"layouts/{layout}")
+
+    return [
+        page("index.html", "", schedule=schedule),
+        *(page("topic.html", topic.page_path, topic.source, topic.feed_path, topic=topic,
+               sessions=schedule.sessions_of(topic)) for topic in schedule.topics),
+        *(page("session.html", session.page_path, f"content/sessions.yaml:{session.source_line}",
+               session.feed_path, session=session) for session in schedule.sessions),
+        *(page("page.html", free.page_path, free.source, page=free) for free in schedule.pages),
+        page("print.html", "print/", sessions=schedule.sessions),
+        page("changes.html", "changes/", changes=schedule.changes_with_sessions()),
+        page("accessibility.html", "accessibility/"),
+        page("site.webmanifest", "site.webmanifest"),
+        page("changes.xml", "changes.xml", changes=schedule.changes_with_sessions(), updated=_feed_updated(schedule)),
+        page("404.html", "404.html"),
+        page("sitemap.xml", "sitemap.xml", paths=tuple(_sitemap_paths(schedule))),
+        page("robots.txt", "robots.txt"),
+    ]
+
+
+def render_pages(schedule: Schedule, layouts: jinja2.Environment,
+                 render: Callable[[jinja2.Environment, Page], OutputFile] | None = None) -> Iterator[OutputFile]:
+    """Every page of the site, one at a time, so that a build need not hold them all in memory.
+
+    `render` is render_page, or a function that gives the same files (microsite.cache's). A
+    layout problem does not stop the other pages: all problems are raised together after the
+    last page, before the writer swaps anything in.
+    """
+    render = render or render_page
+    problems: list[Problem] = []
+    for page in site_pages(schedule):
+        try:
+            yield render(layouts, page)
+        except ContentError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ContentError(sorted(set(problems)))
+
+
+def render_page(layouts: jinja2.Environment, page: Page) -> OutputFile:
+    """One page: its layout rendered with its context and the helpers every layout has."""
+    def link(target: str) -> str:
+        return formatting.relative_url(target, page.file_path)
+
+    context = {**dict(page.context), "link": link, "absolute": dict(page.context)["site"].absolute}
+    try:
+        text = layouts.get_template(page.layout).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise ContentError([Problem(f"layouts/{error.name or page.layout}", error.lineno or 0, (
+            f"template syntax error: {(error.message or '').rstrip('.')}; check the {{% %}} and {{{{ }}}} tags on this line"))]) from None
+    except jinja2.UndefinedError as error:
+        line = _template_line(error, layouts)
+        raise ContentError([Problem(line[0] or f"layouts/{page.layout}", line[1], (
+            f"{error.message}; check the spelling of the name, or that this layout receives it"
+            " (docs/architecture.md lists what each layout receives)"))]) from None
+    except jinja2.TemplateNotFound as error:
+        raise ContentError([Problem(f"layouts/{page.layout}", 0, (
+            f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
+    return OutputFile(page.file_path, text.encode("utf-8"), page.source)
+
+
+def _feed_updated(schedule: Schedule) -> str:
+    latest = schedule.changes[0].at if schedule.changes else schedule.content_changed_at
+    return latest.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sitemap_paths(schedule: Schedule) -> list[str]:
+    return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
+            *(p.page_path for p in schedule.pages), "print/", "changes/", "accessibility/"]
+
+
+def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, int]:
+    """The layout file and line where rendering failed, from the traceback Jinja rewrites."""
+    traceback = error.__traceback__
+    found = ("", 0)
+    loader_root = Path(layouts.loader.searchpath[0]).resolve()
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        try:
+            relative = Path(filename).resolve().relative_to(loader_root)
+            found = (f"layouts/{relative.as_posix()}", traceback.tb_lineno)
+        except ValueError:
+            pass
+        traceback = traceback.tb_next
+    return found
+
+
+def copy_assets(layouts: Path) -> list[OutputFile]:
+    """The layouts' static files (CSS, icons, script), copied byte for byte."""
+    assets = layouts / "assets"
+    files = []
+    for path in sorted(assets.rglob("*")) if assets.is_dir() else []:
+        if path.is_symlink():  # it could bring any file of the build machine into the public site
+            raise ContentError([Problem(f"layouts/{path.relative_to(layouts).as_posix()}", 1,
+                                        "is a symbolic link; replace it with the file itself")])
+        if path.is_file() and not is_editor_scratch(path.name):  # never publish an editor's backup or swap file
+            relative = path.relative_to(layouts).as_posix()
+            files.append(OutputFile(relative, path.read_bytes(), f"layouts/{relative}"))
+    return files

@@ -1,0 +1,268 @@
+"""The cache's contract: a build with it gives exactly the bytes of a cold, single-process build
+without it, whatever an editor changed, whatever happened to the cache, in builds and in the preview."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+
+import pytest
+
+from conftest import REPO, run_build, tree_digest
+
+sys.path.insert(0, str(REPO / "bench"))
+from synthetic import write_program  # noqa: E402
+
+COLD = {"MICROSITE_WORKERS": "1"}
+
+
+def cold_reference(project, tmp_path, name: str) -> dict[str, str]:
+    """Build a copy of the project with no cache, in one process, into a new folder."""
+    copy = tmp_path / f"cold-{name}"
+    shutil.copytree(project / "content", copy / "content")
+    shutil.copytree(project / "layouts", copy / "layouts")
+    assert run_build(copy, "--no-cache", env=COLD).returncode == 0
+    assert not (copy / ".cache").exists()
+    return tree_digest(copy / "site")
+
+
+@pytest.fixture
+def program(tmp_path):
+    project = write_program(60, tmp_path / "program")  # above the size where Markdown goes parallel
+    assert run_build(project).returncode == 0  # fills the cache, in parallel
+    return project
+
+
+def the_cache(project) -> sqlite3.Connection:
+    return sqlite3.connect(project / ".cache/microsite/cache.sqlite")
+
+
+def test_a_build_from_the_cache_matches_a_cold_one(program, tmp_path):
+    keys = [key for key, in the_cache(program).execute("SELECT key FROM entries")]
+    assert all(len(key) == 64 and int(key, 16) >= 0 for key in keys)  # digests of content: no path, no object
+    assert len(keys) >= 60 + 120 + 180  # Markdown bodies, events, pages
+    assert run_build(program).returncode == 0  # everything from the cache
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "same")
+
+
+def make_change(program, change: str) -> None:
+    """An editor's change of each kind, each reaching the cached work differently."""
+    if change == "layout":
+        base = program / "layouts/base.html"
+        base.write_text(base.read_text().replace("Times are", "All times are"))
+    elif change == "delete topic":
+        (program / "content/topics/topic-00007.md").unlink()
+        sessions = program / "content/sessions.yaml"
+        sessions.write_text("\n- ".join(e for e in sessions.read_text().split("\n- ") if "topic-00007" not in e))
+    elif change == "setting":  # shown on every page and in every feed
+        site = program / "content/site.yaml"
+        site.write_text(site.read_text().replace("Synthetic Program", "Renamed Program"))
+    elif change == "partial layout":  # used for every session in the lists of the home and topic pages
+        partial = program / "layouts/_session.html"
+        partial.write_text(partial.read_text().replace("Status:", "Session status:"))
+    elif change == "topic title":  # shown with each of its sessions on other pages, feeds and data
+        topic = program / "content/topics/topic-00005.md"
+        topic.write_text(topic.read_text().replace("title: ", "title: Renamed ", 1))
+    elif change == "move session":
+        sessions = program / "content/sessions.yaml"
+        text = sessions.read_text()
+        entry = text.index("id: topic-00002-1")
+        day = text.index("date: ", entry) + len("date: ")
+        sessions.write_text(text[:day] + "2031-01-15" + text[day + len("2031-01-15"):])
+    elif change == "free page":  # its title is in every page's navigation
+        about = program / "content/pages/about.md"
+        about.parent.mkdir(exist_ok=True)
+        about.write_text("---\ntitle: About us\nsummary: Who we are.\n---\nWe run the program.\n")
+    elif change == "publish":
+        assert run_build(program, "publish").returncode == 0
+    else:
+        topic = program / "content/topics/topic-00003.md"
+        topic.write_text(topic.read_text() + "\nOne more paragraph.\n")
+
+
+CHANGES = ["layout", "delete topic", "setting", "topic body", "partial layout", "topic title", "move session",
+           "free page"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_a_change_a_build_from_the_cache_still_matches(program, tmp_path, change):
+    make_change(program, change)
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, change.replace(" ", "-"))
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_a_change_the_preview_matches_a_cold_build(program, tmp_path, change, monkeypatch):
+    from microsite.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")  # as run_build sets it for the cold build
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    make_change(program, change)
+    preview.apply(preview.rebuild())
+    assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "preview-" + change.replace(" ", "-"))
+
+
+DAY_OF_EDITS = ["topic title", "move session", "delete topic", "publish", "topic body", "undo topic body",
+                "partial layout", "setting", "free page", "layout"]
+
+
+def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monkeypatch):
+    """One preview through many saves in a row, as an editor works: nothing kept from an earlier
+    build may leak into a later one, including after a change is undone and after publishing."""
+    from microsite.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    topic = program / "content/topics/topic-00003.md"
+    original = topic.read_text()
+    for step in DAY_OF_EDITS:
+        if step == "undo topic body":
+            topic.write_text(original)
+        else:
+            make_change(program, step)
+        preview.apply(preview.rebuild())
+        assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, step.replace(" ", "-")), step
+
+
+def test_builds_stay_exact_through_a_day_of_edits(program, tmp_path):
+    topic = program / "content/topics/topic-00003.md"
+    original = topic.read_text()
+    for step in DAY_OF_EDITS:
+        if step == "undo topic body":
+            topic.write_text(original)
+        else:
+            make_change(program, step)
+        assert run_build(program).returncode == 0
+        assert tree_digest(program / "site") == cold_reference(program, tmp_path, "cli-" + step.replace(" ", "-")), step
+
+
+def damage_the_cache(program, damage: str) -> None:
+    path = program / ".cache/microsite/cache.sqlite"
+    if damage == "file cut in half":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "not a database":
+        path.write_bytes(b"this is not a database\n" * 100)
+    elif damage == "entry changed":  # every page entry's bytes replaced: a checksum no longer matches
+        with the_cache(program) as db:
+            db.execute("UPDATE entries SET value = CAST('<h1>Stale page</h1>' AS BLOB)")
+    elif damage == "foreign entries only":  # as another version of the generator would leave it
+        with the_cache(program) as db:
+            db.execute("DELETE FROM entries")
+            db.execute("INSERT INTO entries VALUES ('not-a-key-any-build-makes', x'00', 'x')")
+    elif damage == "cache folder deleted":
+        shutil.rmtree(program / ".cache")
+    elif damage == "page edited by hand":
+        page = program / "site/topics/topic-00004/index.html"
+        page.write_text(page.read_text().replace("<h1>", "<h1>Edited by hand: "))
+    elif damage == "site deleted":
+        shutil.rmtree(program / "site")
+
+
+@pytest.mark.parametrize("damage", ["file cut in half", "not a database", "entry changed",
+                                    "foreign entries only", "cache folder deleted", "page edited by hand",
+                                    "site deleted"])
+def test_a_damaged_cache_or_site_is_never_trusted(program, tmp_path, damage):
+    damage_the_cache(program, damage)
+    make_change(program, "topic body")
+    result = run_build(program)
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, damage.replace(" ", "-"))
+    assert "Stale page" not in (program / "site/index.html").read_text()
+    assert run_build(program).returncode == 0  # and the cache works again afterwards
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, damage.replace(" ", "-") + "-2")
+
+
+def test_the_cache_keeps_at_most_about_twice_what_a_build_uses(program, tmp_path):
+    def entries() -> int:
+        return the_cache(program).execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    one_build = entries()
+    site = program / "content/site.yaml"
+    for name in ("First", "Second", "Third", "Fourth"):  # each title changes every page, event and feed
+        site.write_text(site.read_text().replace("title: ", f"title: {name} ", 1))
+        assert run_build(program).returncode == 0
+        assert entries() <= 2 * one_build + 100
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "pruned")
+
+
+def _spare_of(project):
+    spares = [path for path in (project / ".cache/microsite/spare").iterdir() if not path.name.startswith(".")]
+    assert len(spares) == 1, "the site before last is kept in the cache"
+    return spares[0]
+
+
+def test_rebuilds_through_the_spare_tree_match_a_cold_build_even_when_it_was_tampered_with(program, tmp_path):
+    """The spare tree (the site before last) is only ever trusted file by file: whatever happened
+    to it, the next build's site is exactly a cold build's."""
+    assert run_build(program).returncode == 0  # the first site becomes the spare
+    make_change(program, "topic title")
+    assert run_build(program).returncode == 0  # brings the spare up to date and swaps it in
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-1")
+    spare = _spare_of(program)
+    (spare / "stray.html").write_text("not part of any build")
+    (spare / "topics/topic-00001/index.html").write_text("changed behind the build's back")
+    shutil.rmtree(spare / "sessions/topic-00002-1")
+    (spare / "sessions/topic-00002-1").write_text("a file where a folder belongs")
+    (spare / "print/index.html").unlink()
+    (spare / "print/index.html").mkdir()  # a folder where a file belongs
+    (spare / "robots.txt").unlink()
+    (spare / "robots.txt").symlink_to("/etc/hostname")
+    (spare / "old/empty/folder").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(spare / "assets")
+    (spare / "assets").symlink_to(outside)  # must not lead the build's writing out of the site
+    (spare / "topics/topic-00009").rename(spare / "topics/topic-00009-moved")
+    (spare / "topics/topic-00009").write_text("a file where the new site has a folder of folders' parent")
+    make_change(program, "move session")
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "spare-2")
+    assert not (program / "site/old").exists() and not (program / "site/robots.txt").is_symlink()
+    assert not list(program.glob(".site.*")), "no staging folder is left beside the site"
+    assert not list(outside.iterdir())
+
+
+def test_builds_into_two_folders_each_match_a_cold_build(program, tmp_path):
+    other = tmp_path / "preview-site"
+    for out in (other, program / "site", other):
+        make_change(program, "topic body")
+        assert run_build(program, "--out", str(out)).returncode == 0
+        assert tree_digest(out) == cold_reference(program, tmp_path, f"two-{len(list(tmp_path.iterdir()))}")
+
+
+def test_events_made_on_worker_processes_are_the_ones_made_in_one(monkeypatch):
+    """A large schedule's events are serialised on all cores: the same bytes in the same order."""
+    from datetime import date, datetime, time, timezone
+    from zoneinfo import ZoneInfo
+
+    from microsite import cache
+    from microsite.calendars import serialise_events
+    from microsite.model import Session, Site, Topic
+
+    site = Site(title="T", organisation="O", description="D", time_zone="America/Detroit", time_zone_label="ET",
+                base_url="https://example.org/", language="en", contact_email="", feed_refresh_hours=12)
+    topic = Topic(slug="t", title="Topic", summary="A topic.", body_html="", source="content/topics/t.md")
+    sessions = [Session(id=f"t-{n}", topic=topic, day=date(2024, 1, 1 + n % 28), start_time=time(9 + n % 8),
+                        end_time=time(18), zone=ZoneInfo("America/Detroit"), location="", status="scheduled",
+                        note=f"Note {n}", reason="", source_line=n,
+                        modified=datetime(2024, 1, 1, tzinfo=timezone.utc)) for n in range(41)]
+    monkeypatch.setattr(cache, "EVENTS_PARALLEL_FROM", 10)
+    monkeypatch.setenv("MICROSITE_WORKERS", "3")
+    parallel = cache.Cache(None).serialising_events(serialise_events)(site, sessions)
+    assert parallel == serialise_events(site, sessions)
+
+
+def test_a_partial_sees_every_variable_its_page_sees(make_project):
+    """Layouts are plain Jinja: a partial included in a loop sees the loop's variable and all of
+    its page's context; a macro imported with context sees it too."""
+    project = make_project()
+    (project / "layouts/_topic_item.html").write_text(
+        '{% import "_macros.html" as macros with context %}'
+        "<li>{{ topic.title }} of {{ schedule.topics | length }} on {{ site.title }}: {{ macros.where() }}</li>\n")
+    (project / "layouts/_macros.html").write_text("{% macro where() %}page '{{ page_path }}'{% endmacro %}")
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert "<li>Alpha of 1 on Test Program: page ''</li>" in (project / "site/index.html").read_text()
