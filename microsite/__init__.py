@@ -48,9 +48,9 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
                             cache: Cache) -> Schedule:
     """Read content/, then apply what subscribers were last given (content/published.yaml)."""
     content = project / "content"
-    record, record_problems = read_record(content)
+    record, record_problems = read_record(content, cache.parse_yaml)
     try:
-        schedule = read_schedule(content, base_url, cache.render_markdown)
+        schedule = read_schedule(content, base_url, cache.render_markdown, cache.parse_yaml)
     except ContentError as error:
         raise ContentError([*error.problems, *record_problems]) from None
     if record_problems:

@@ -1,7 +1,7 @@
 """The one place where a build buys speed: work kept by what went into it, the rest on all cores.
 
-Five kinds of work are worth keeping between builds, each a pure function of its inputs:
-Markdown rendered to HTML (a topic's text), calendar events serialised (a session and the site's
+Six kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised (a session and the site's
 settings), calendar files put together (their properties and events' bytes), pages rendered (a
 layout's explicit context, plus the layouts' files) and layouts compiled (a layout's source,
 through Jinja's own bytecode cache interface). An entry's key is a
@@ -13,14 +13,17 @@ safe. Work that is not in the cache (a first build, or `--no-cache`) is spread o
 when there is enough of it to pay for starting worker processes.
 
 The stages know nothing of this: each takes the function that does its work as a parameter
-(read_schedule's `render_markdown`, render_calendars' `serialise` and `assemble`, render_pages'
-`render`, template_environment's `compiled`), and build() hands them the ones made here.
+(read_schedule's `parse_yaml` and `render_markdown`, render_calendars' `serialise` and
+`assemble`, render_pages' `render`, template_environment's `compiled`), and build() hands them
+the ones made here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -29,8 +32,9 @@ from pathlib import Path
 
 import jinja2
 
-from . import markup
-from .model import OutputFile, Session, Site
+from . import markup, sourcefile
+from .model import OutputFile, Problem, Session, Site
+from .sourcefile import Mapping, Sequence
 
 MARKDOWN_PARALLEL_FROM = 48  # bodies; below this, starting worker processes costs more than it saves
 EVENTS_PARALLEL_FROM = 2000  # calendar events, likewise
@@ -58,6 +62,20 @@ class Cache:
     def keeps_nothing(self) -> bool:
         return self.store is None and not self.in_memory
 
+    def parse_yaml(self, text: str, shown_as: str, first_line: int = 1) -> tuple[object, list[Problem]]:
+        """sourcefile.parse_yaml's result, kept as JSON: PyYAML builds every value in Python, and a
+        save in the preview leaves sessions.yaml and published.yaml as they were."""
+        if self.keeps_nothing:
+            return sourcefile.parse_yaml(text, shown_as, first_line)
+        key = self._key("yaml", f"{shown_as}\0{first_line}\0{text}")
+        if (known := self._known([key]).get(key)) is not None:
+            data, problems = json.loads(known)
+            return _from_plain(data), [Problem(*problem) for problem in problems]
+        data, problems = sourcefile.parse_yaml(text, shown_as, first_line)
+        plain = [_to_plain(data), [[p.path, p.line, p.message, p.is_warning, p.code] for p in problems]]
+        self._keep(key, json.dumps(plain, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        return data, problems
+
     def render_markdown(self, sources: list[str]) -> list[str]:
         """HTML for each Markdown body, as markup.render_all gives it."""
         if self.keeps_nothing:
@@ -76,7 +94,7 @@ class Cache:
             return lambda site, sessions: _in_parallel(serialise_events, sessions, EVENTS_PARALLEL_FROM, site)
 
         def serialise(site: Site, sessions: list[Session]) -> list[bytes]:
-            keys = [self._key("event", repr((site, session))) for session in sessions]
+            keys = [self._key("event", (site, session)) for session in sessions]
             known = self._known(keys)
             missing = [index for index, key in enumerate(keys) if key not in known]
             for index, event in zip(missing, _in_parallel(serialise_events, [sessions[i] for i in missing],
@@ -92,7 +110,7 @@ class Cache:
             return assemble
 
         def assembled(site: Site, path: str, name: str, description: str, vtimezone: bytes, events: bytes) -> bytes:
-            key = self._key("calendar", repr((site, path, name, description, vtimezone, events)))
+            key = self._key("calendar", (site, path, name, description, vtimezone, events))
             if (known := self._known([key]).get(key)) is not None:
                 return known
             return self._keep(key, assemble(site, path, name, description, vtimezone, events))
@@ -106,7 +124,7 @@ class Cache:
         layouts = _folder_digest(layouts_folder)
 
         def render(environment, page) -> OutputFile:
-            key = self._key("page", repr((layouts, page.layout, page.path, page.context)))
+            key = self._key("page", (layouts, page.layout, page.path, page.context))
             if (known := self._known([key]).get(key)) is not None:
                 return OutputFile(page.file_path, known, page.source)
             made = render_page(environment, page)
@@ -132,9 +150,14 @@ class Cache:
     def __exit__(self, *_) -> None:
         self.finish_build()
 
-    def _key(self, kind: str, material: str) -> str:
+    def _key(self, kind: str, inputs: object) -> str:
+        """The key of the work of `kind` on `inputs`: text as it is, any other values as pickle
+        encodes them. Pickle writes every value in full (an object that several others share,
+        once), so different values never give the same bytes; it is three times faster than
+        repr() for a schedule. The bytes are only hashed, never stored or read back."""
         digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
-        digest.update(material.encode("utf-8", "surrogatepass"))
+        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
+                      else pickle.dumps(inputs, protocol=5))
         return digest.hexdigest()
 
     def _known(self, keys: list[str]) -> dict[str, bytes]:
@@ -243,6 +266,30 @@ def _forget_if_damaged(path: Path, error: Exception) -> bool:
         path.unlink(missing_ok=True)
         return True
     return False
+
+
+def _to_plain(value: object) -> object:
+    """YAML data with its line numbers as JSON's lists and objects (every scalar is a string)."""
+    if isinstance(value, Mapping):
+        return {"mapping": value.line, "keys": [[key, value.key_lines[key], _to_plain(item)] for key, item in value.items()]}
+    if isinstance(value, Sequence):
+        return {"sequence": value.line, "items": [[line, _to_plain(item)] for line, item in zip(value.item_lines, value)]}
+    return value
+
+
+def _from_plain(value: object) -> object:
+    if isinstance(value, dict) and "mapping" in value:
+        mapping = Mapping()
+        mapping.line, mapping.key_lines = value["mapping"], {}
+        for key, line, item in value["keys"]:
+            mapping.key_lines[key] = line
+            mapping[key] = _from_plain(item)
+        return mapping
+    if isinstance(value, dict):
+        sequence = Sequence(_from_plain(item) for _, item in value["items"])
+        sequence.line, sequence.item_lines = value["sequence"], [line for line, _ in value["items"]]
+        return sequence
+    return value
 
 
 def _checksum(value: bytes) -> str:

@@ -10,12 +10,12 @@ from . import fields
 from .fields import Field
 from .markup import top_heading_lines
 from .model import Page, Problem, Topic
-from .sourcefile import read_text, split_front_matter
+from .sourcefile import YamlParser, read_text, split_front_matter
 
 
 def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type[Topic | Page],
                    problems: list[Problem], render_markdown: Callable[[list[str]], list[str]],
-                   required: bool) -> dict[str, Topic | Page | None]:
+                   parse_yaml: YamlParser, required: bool) -> dict[str, Topic | Page | None]:
     """Every Markdown file of a folder, by slug; None marks a file with problems (reported in `problems`)."""
     shown_folder = folder.relative_to(project).as_posix()
     if not folder.is_dir():
@@ -41,7 +41,7 @@ def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: 
                 f"file name '{name}' is not a safe name for a web address{fields.look_alike(slug)};"
                 f" rename it to '{fields.suggest_slug(slug)}.md' (lowercase letters, digits and single hyphens)")))
             continue
-        read[slug] = _read_document(Path(entry.path), shown, schema, problems)
+        read[slug] = _read_document(Path(entry.path), shown, schema, problems, parse_yaml)
     # The Markdown of every good file at once, so that the renderer can share the work out.
     good = {slug: item for slug, item in read.items() if item is not None}
     bodies = render_markdown([body for _, _, body in good.values()])
@@ -56,8 +56,8 @@ def is_editor_scratch(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", ".orig"))
 
 
-def _read_document(path: Path, shown: str, schema: dict[str, Field],
-                   problems: list[Problem]) -> tuple[str, dict, str] | None:
+def _read_document(path: Path, shown: str, schema: dict[str, Field], problems: list[Problem],
+                   parse_yaml: YamlParser) -> tuple[str, dict, str] | None:
     """The checked front matter and the Markdown body of one file, or None and its problems."""
     source = read_text(path, shown)
     if source.problem:
@@ -66,7 +66,7 @@ def _read_document(path: Path, shown: str, schema: dict[str, Field],
     if not source.text.strip():
         problems.append(Problem(shown, 1, "is empty; add front matter with `title:` and `summary:` and a description"))
         return None
-    document = split_front_matter(source.text, shown)
+    document = split_front_matter(source.text, shown, parse_yaml)
     problems.extend(document.problems)
     if document.meta is None or document.problems:
         return None

@@ -34,12 +34,15 @@ def one_line(value: str) -> str:
         cleaned = cleaned.encode("utf-16", "surrogatepass").decode("utf-16")
     except UnicodeDecodeError:
         pass  # a lone half of a pair: reported just below
-    for character in cleaned:
-        # Control characters and lone surrogates cannot be shown, printed or put in a calendar.
-        if unicodedata.category(character) in ("Cc", "Cs") or character in "\ufffe\uffff":
-            raise FieldError(f"contains the invisible character U+{ord(character):04X}; delete it"
-                             " (it often comes with text pasted from another program)")
+    if invisible := _INVISIBLE.search(cleaned):
+        raise FieldError(f"contains the invisible character U+{ord(invisible.group()):04X}; delete it"
+                         " (it often comes with text pasted from another program)")
     return cleaned
+
+
+# Control characters (Unicode category Cc), lone surrogates (Cs) and the two noncharacters that
+# mark byte order: they cannot be shown, printed or put in a calendar.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # Cyrillic and Greek letters that look like Latin ones, as they arrive in text pasted from elsewhere.

@@ -38,12 +38,18 @@ def render_markdown(source: str) -> str:
     return render_all([source])[0]
 
 
+_TOP_HEADING = re.compile(r"#(?!#)\s")
+_TOP_HEADING_AFTER_NEWLINE = re.compile(r"\n#(?!#)\s")
+
+
 def top_heading_lines(source: str) -> list[int]:
     """Lines of `# Heading` in Markdown source (1-based, within the body), outside code fences."""
+    if not _TOP_HEADING_AFTER_NEWLINE.search("\n" + source):
+        return []  # most bodies: no line starts with a single # (a literal newline first makes the search fast)
     lines, in_fence = [], False
     for number, line in enumerate(source.split("\n"), start=1):
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
-        elif not in_fence and re.match(r"#(?!#)\s", line):
+        elif not in_fence and _TOP_HEADING.match(line):
             lines.append(number)
     return lines

@@ -51,16 +51,27 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(
+    filters = dict(
         long_date=formatting.long_date, short_date=formatting.short_date,
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal,
         google_subscribe=links.google_subscribe)
+    environment.filters.update((name, _strict(function)) for name, function in filters.items())
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
         outlook_add=links.outlook_add, safe_html=Markup)
     return environment
+
+
+def _strict(filter_function: Callable) -> Callable:
+    """The filter, failing as Jinja does on an undefined value (`{{ session.dya | short_date }}`)
+    rather than with whatever error the filter's own code would raise on it."""
+    def checked(value, *arguments):
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return filter_function(value, *arguments)
+    return checked
 
 
 def site_pages(schedule: Schedule) -> list[Page]:

@@ -14,7 +14,7 @@ from .fields import Field
 from .history import content_changed_at
 from .markup import render_all
 from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
-from .sourcefile import Mapping, Sequence, read_yaml
+from .sourcefile import Mapping, Sequence, YamlParser, parse_yaml, read_yaml
 
 # The editors' contract, one schema per file kind; README.md documents each field.
 SITE_FIELDS = {
@@ -50,11 +50,13 @@ RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "sessions", "to
 
 
 def read_schedule(content: Path, base_url: str | None = None,
-                  render_markdown: Callable[[list[str]], list[str]] = render_all) -> Schedule:
+                  render_markdown: Callable[[list[str]], list[str]] = render_all,
+                  parse_yaml: YamlParser = parse_yaml) -> Schedule:
     """Read and check everything under `content`; raise ContentError listing every problem.
 
-    `render_markdown` turns the topics' and pages' Markdown bodies into HTML, all at once (the
-    build passes microsite.cache's, which keeps what it rendered before).
+    `render_markdown` turns the topics' and pages' Markdown bodies into HTML, all at once, and
+    `parse_yaml` reads YAML text (the build passes microsite.cache's versions, which keep what
+    they made before).
     """
     if not content.is_dir():
         raise ContentError([Problem(content.name, 0, (
@@ -62,12 +64,12 @@ def read_schedule(content: Path, base_url: str | None = None,
             " (the one holding content/ and layouts/)"))])
     project = content.parent
     problems: list[Problem] = []
-    site = _read_site(content / "site.yaml", project, base_url, problems)
+    site = _read_site(content / "site.yaml", project, base_url, problems, parse_yaml)
     topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, render_markdown,
-                            required=True)
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems)
+                            parse_yaml, required=True)
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems, parse_yaml)
     pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, render_markdown,
-                           required=False)
+                           parse_yaml, required=False)
     for page in pages.values():
         if page is not None and page.slug in RESERVED_SLUGS:
             problems.append(Problem(page.source, 1, (
@@ -93,12 +95,13 @@ def _shown(path: Path, project: Path) -> str:
     return path.relative_to(project).as_posix()
 
 
-def _read_site(path: Path, project: Path, base_url: str | None, problems: list[Problem]) -> Site | None:
+def _read_site(path: Path, project: Path, base_url: str | None, problems: list[Problem],
+               parse_yaml: YamlParser) -> Site | None:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
         return None
-    site, found = _convert_site(read_yaml(path, shown), shown, base_url)
+    site, found = _convert_site(read_yaml(path, shown, parse_yaml), shown, base_url)
     problems.extend(found)
     return site
 
@@ -116,12 +119,12 @@ def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
-                   problems: list[Problem]) -> list[Session]:
+                   problems: list[Problem], parse_yaml: YamlParser) -> list[Session]:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
         return []
-    entries, found, referenced = _convert_sessions(read_yaml(path, shown), shown, site)
+    entries, found, referenced = _convert_sessions(read_yaml(path, shown, parse_yaml), shown, site)
     problems.extend(found)
     linked = []
     for entry in entries:

@@ -23,7 +23,7 @@ from pathlib import Path
 from .formatting import iso_minutes
 from .history import source_date_epoch
 from .model import Change, ContentError, Problem, Schedule, Session
-from .sourcefile import Mapping, Sequence, read_yaml
+from .sourcefile import Mapping, Sequence, YamlParser, parse_yaml, read_yaml
 
 RECORD_NAME = "published.yaml"
 UNPUBLISHED = "unpublished"  # the code of the warning about changes not yet recorded
@@ -61,13 +61,13 @@ def fingerprint(session: Session) -> str:
     return hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
-def read_record(content: Path) -> tuple[Record, list[Problem]]:
+def read_record(content: Path, parse_yaml: YamlParser = parse_yaml) -> tuple[Record, list[Problem]]:
     """Read content/published.yaml; a missing file means nothing has been published yet."""
     path = content / RECORD_NAME
     shown = f"{content.name}/{RECORD_NAME}"
     if not path.is_file():
         return Record(), []
-    data, found = read_yaml(path, shown)
+    data, found = read_yaml(path, shown, parse_yaml)
     if found:
         return Record(), found
     try:

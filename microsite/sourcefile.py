@@ -7,6 +7,7 @@ YAML is read with every scalar a string (PyYAML's default loader turns `10:00` i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,10 +85,13 @@ def parse_yaml(text: str, shown_as: str, first_line: int = 1) -> tuple[object, l
     return data, problems
 
 
-def read_yaml(path: Path, shown_as: str) -> tuple[object, list[Problem]]:
+YamlParser = Callable[[str, str, int], tuple[object, list[Problem]]]  # parse_yaml, or one giving what it gives
+
+
+def read_yaml(path: Path, shown_as: str, parse: YamlParser = parse_yaml) -> tuple[object, list[Problem]]:
     """A YAML file's data with line numbers, or None and why it could not be read."""
     source = read_text(path, shown_as)
-    return (None, [source.problem]) if source.problem else parse_yaml(source.text, shown_as)
+    return (None, [source.problem]) if source.problem else parse(source.text, shown_as, 1)
 
 
 _PLAIN_TAGS = {yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
@@ -173,7 +177,7 @@ class FrontMatterFile:
     problems: list[Problem]
 
 
-def split_front_matter(text: str, shown_as: str) -> FrontMatterFile:
+def split_front_matter(text: str, shown_as: str, parse: YamlParser = parse_yaml) -> FrontMatterFile:
     """Split `---` front matter from a Markdown body, keeping real line numbers for both."""
     lines = text.split("\n")
     if not lines or not _FENCE.match(lines[0]):
@@ -187,7 +191,7 @@ def split_front_matter(text: str, shown_as: str) -> FrontMatterFile:
         return FrontMatterFile(None, "", [Problem(shown_as, 1, (
             "front matter opened by `---` on line 1 is never closed;"
             " add a line `---` after the last field (did you forget it?)"))])
-    data, problems = parse_yaml("\n".join(lines[1:index]), shown_as, first_line=2)
+    data, problems = parse("\n".join(lines[1:index]), shown_as, 2)
     body = "\n".join(lines[index + 1:])
     if data is None and not problems:
         data = Mapping()
