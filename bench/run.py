@@ -157,8 +157,14 @@ def main() -> None:
         for label, program in (("real content", REPO), ("ten-year program", ten_years)):
             copies = {name: project_for(generator, program, work / f"{name}-{label.replace(' ', '-')}")
                       for name, generator in generators.items()}
-            cold = bench.alternate({**{name: (lambda name=name: bench.ours(copies[name], generator=generators[name]))
-                                       for name in generators}, "imports": lambda: run_once(imports)})
+            warm = {name: work / f"warm-{name}-{label.replace(' ', '-')}" for name in generators}
+            for name in generators:  # the cache and the previous site in place, as for an editor's next build
+                bench.ours(copies[name], cache=True, out=warm[name], generator=generators[name])
+            cold = bench.alternate({
+                **{name: (lambda name=name: bench.ours(copies[name], generator=generators[name])) for name in generators},
+                **{f"{name} warm": (lambda name=name: bench.ours(copies[name], cache=True, out=warm[name],
+                                                                 generator=generators[name])) for name in generators},
+                "imports": lambda: run_once(imports)})
             figures[label] = {name: vars(sample) for name, sample in cold.items()}
             for name in generators:  # the preview, published first as editors keep a program
                 served = published(copies[name], generators[name])
@@ -213,8 +219,10 @@ def report(figures: dict, quick: bool, edit_size: int, names: list[str]) -> None
         print(f"| {program} | {measure} | {' | '.join(values)} | {floor} |")
 
     for label, program, floor in (("real content", real, 2.5), ("ten-year program", ten, 3.0)):
-        row(label, "cold build", [f"{program[n]['wall']:.2f} s = {program[n]['wall'] / program['imports']['wall']:.2f}"
-                                  f" × imports ({program['imports']['wall']:.2f} s)" for n in names], f"≤ {floor} ×")
+        for measure, suffix in (("cold build: first build, no cache", ""),
+                                ("build in a fresh process, cache and site in place", " warm")):
+            row(label, measure, [f"{program[n + suffix]['wall']:.2f} s = {program[n + suffix]['wall'] / program['imports']['wall']:.2f}"
+                                 f" × imports ({program['imports']['wall']:.2f} s)" for n in names], f"≤ {floor} ×")
         row(label, "preview: save to page", [f"{program[f'{n} preview'] * 1000:.0f} ms" for n in names], "≤ 100 ms")
     large = figures[f"N={edit_size}"]
     row(f"N={edit_size:,}", "cold build, no cache", [f"{large[n]['wall']:.2f} s" for n in names],

@@ -13,8 +13,10 @@ def test_quick_benchmark_runs_and_reports_every_measure():
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     for line in ("| 100 | ours |", "| 100 | Pelican |", "| 100 | Hugo |",
-                 "| real content | cold build |", "| real content | preview: save to page |",
-                 "| ten-year program | cold build |", "| ten-year program | preview: save to page |",
+                 "| real content | cold build: first build, no cache |",
+                 "| real content | build in a fresh process, cache and site in place |",
+                 "| real content | preview: save to page |", "| ten-year program | cold build: first build, no cache |",
+                 "| ten-year program | preview: save to page |",
                  "| N=100 | cold build, no cache |", "| N=100 | rebuild after one topic edit |",
                  "| N=100 | preview: save to page |", "| N=100 | peak memory, cold build |"):
         assert line in result.stdout, line
