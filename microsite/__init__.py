@@ -12,11 +12,13 @@ from .cache import Cache
 from .calendars import assemble_calendar, render_calendars, serialise_events
 from .check import check_feeds, check_links
 from .hosting import render_host_config
+from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
 from .pages import copy_assets, render_page, render_pages, template_environment
 from .read import read_schedule
 from .record import UNPUBLISHED, apply_record, publication_time, read_record, record_publication, write_record
 from .schedule_json import render_schedule_json
+from .sourcefile import parse_yaml
 from .write import check_outputs, write_site
 
 __all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
@@ -48,9 +50,10 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
                             cache: Cache) -> Schedule:
     """Read content/, then apply what subscribers were last given (content/published.yaml)."""
     content = project / "content"
-    record, record_problems = read_record(content, cache.parse_yaml)
+    parse = cache.parsing_yaml(parse_yaml)
+    record, record_problems = read_record(content, parse)
     try:
-        schedule = read_schedule(content, base_url, cache.render_markdown, cache.parse_yaml)
+        schedule = read_schedule(content, base_url, cache.rendering_markdown(render_all), parse)
     except ContentError as error:
         raise ContentError([*error.problems, *record_problems]) from None
     if record_problems:

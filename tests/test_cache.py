@@ -238,7 +238,7 @@ def test_events_made_on_worker_processes_are_the_ones_made_in_one(monkeypatch):
     from datetime import date, datetime, time, timezone
     from zoneinfo import ZoneInfo
 
-    from microsite import cache
+    import microsite.cache
     from microsite.calendars import serialise_events
     from microsite.model import Session, Site, Topic
 
@@ -249,9 +249,9 @@ def test_events_made_on_worker_processes_are_the_ones_made_in_one(monkeypatch):
                         end_time=time(18), zone=ZoneInfo("America/Detroit"), location="", status="scheduled",
                         note=f"Note {n}", reason="", source_line=n,
                         modified=datetime(2024, 1, 1, tzinfo=timezone.utc)) for n in range(41)]
-    monkeypatch.setattr(cache, "EVENTS_PARALLEL_FROM", 10)
+    monkeypatch.setattr(microsite.cache, "EVENTS_FROM", 10)
     monkeypatch.setenv("MICROSITE_WORKERS", "3")
-    parallel = cache.Cache(None).serialising_events(serialise_events)(site, sessions)
+    parallel = microsite.cache.Cache(None).serialising_events(serialise_events)(site, sessions)
     assert parallel == serialise_events(site, sessions)
 
 

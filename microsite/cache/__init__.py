@@ -1,0 +1,225 @@
+"""The one place where a build buys speed: work kept by what went into it, the rest on all cores.
+
+Six kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised
+(a session and the site's settings), calendar files put together (their properties and events'
+bytes), pages rendered (a layout's explicit context, plus the layouts' files) and layouts
+compiled (a layout's source, through Jinja's own bytecode cache interface). An entry's key is a
+SHA-256 of exactly those inputs and of the generator itself (its source and its libraries'
+versions), so an entry cannot be stale: changed input is another key. Entries are bytes or plain
+JSON, in one SQLite file under .cache/microsite/ (store.py); deleting the folder is always safe.
+Work that is not in the cache (a first build, or `--no-cache`) is spread over all cores when
+there is enough of it (cores.py).
+
+The stages know nothing of this: each takes the function that does its work as a parameter
+(read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise` and
+`assemble`, render_pages' `render`, template_environment's `compiled`), and build() hands them
+the stage's own functions wrapped here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sys
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+import jinja2
+
+from ..model import OutputFile, Problem, Session, Site
+from ..sourcefile import Mapping, Sequence
+from .cores import EVENTS_FROM, MARKDOWN_FROM, in_parallel
+from .store import Store
+
+_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
+
+
+class Cache:
+    """Content-keyed results for one build, or for the preview's rebuilds (`in_memory`), in `folder`.
+
+    With folder None nothing is kept, and the work is still spread over the cores.
+    """
+
+    def __init__(self, folder: Path | None, in_memory: bool = False):
+        self.store = Store.open(folder / "cache.sqlite") if folder is not None else None
+        self.keeps_nothing = self.store is None and not in_memory
+        self.generator = "" if self.keeps_nothing else _generator_digest()
+        # The preview also keeps the entries of its last rebuild in memory: plain bytes by key.
+        self.in_memory = in_memory
+        self.memory: dict[str, bytes] = {}
+        self.used: dict[str, bytes | None] = {}  # this build's keys (with their bytes for the preview)
+
+    def parsing_yaml(self, parse_yaml: Callable) -> Callable:
+        """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
+        value in Python, and a save in the preview leaves sessions.yaml and published.yaml alone."""
+        if self.keeps_nothing:
+            return parse_yaml
+
+        def parse(text: str, shown_as: str, first_line: int = 1) -> tuple[object, list[Problem]]:
+            def as_json() -> bytes:
+                data, problems = parse_yaml(text, shown_as, first_line)
+                plain = [_to_plain(data), [[p.path, p.line, p.message, p.is_warning, p.code] for p in problems]]
+                return json.dumps(plain, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+            data, problems = json.loads(self._kept("yaml", f"{shown_as}\0{first_line}\0{text}", as_json))
+            return _from_plain(data), [Problem(*problem) for problem in problems]
+        return parse
+
+    def rendering_markdown(self, render_all: Callable[[list[str]], list[str]]) -> Callable[[list[str]], list[str]]:
+        """render_all(sources), each body's HTML kept by its text."""
+        if self.keeps_nothing:
+            return lambda sources: in_parallel(render_all, sources, MARKDOWN_FROM)
+
+        def render(sources: list[str]) -> list[str]:
+            made = self._kept_each("markdown", sources, lambda missing: [
+                html.encode("utf-8") for html in in_parallel(render_all, missing, MARKDOWN_FROM)])
+            return [html.decode("utf-8") for html in made]
+        return render
+
+    def serialising_events(self, serialise_events: Callable[[Site, list[Session]], list[bytes]]) -> Callable:
+        """serialise_events(site, sessions), each event's bytes kept by its session and the site."""
+        if self.keeps_nothing:
+            return lambda site, sessions: in_parallel(serialise_events, sessions, EVENTS_FROM, site)
+
+        def serialise(site: Site, sessions: list[Session]) -> list[bytes]:
+            return self._kept_each("event", [(site, session) for session in sessions], lambda missing: in_parallel(
+                serialise_events, [session for _, session in missing], EVENTS_FROM, site))
+        return serialise
+
+    def assembling_calendars(self, assemble: Callable[..., bytes]) -> Callable[..., bytes]:
+        """assemble(site, path, name, description, vtimezone, events), each file kept by exactly those."""
+        if self.keeps_nothing:
+            return assemble
+        return lambda *inputs: self._kept("calendar", inputs, lambda: assemble(*inputs))
+
+    def rendering_pages(self, render_page: Callable, layouts_folder: Path) -> Callable:
+        """render_page(layouts, page), each page kept by its layout, path and context and the
+        layouts' files: a page whose context changed is rendered again."""
+        if self.keeps_nothing:
+            return render_page
+        layouts = _folder_digest(layouts_folder)
+
+        def render(environment: jinja2.Environment, page) -> OutputFile:
+            content = self._kept("page", (layouts, page.layout, page.path, page.context),
+                                 lambda: render_page(environment, page).content)
+            return OutputFile(page.file_path, content, page.source)
+        return render
+
+    def compiled_layouts(self) -> jinja2.BytecodeCache | None:
+        """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its source changed."""
+        return None if self.keeps_nothing else _CompiledLayouts(self)
+
+    def finish_build(self) -> None:
+        """Commit this build's entries to the store (dropping what no recent build used), and keep
+        them in memory for the next rebuild (the preview)."""
+        if self.store is not None:
+            self.store.finish(self.used)
+        self.memory = {key: value for key, value in self.used.items() if value is not None}
+        self.used = {}
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.finish_build()
+
+    def _key(self, kind: str, inputs: object) -> str:
+        """The key of the work of `kind` on `inputs`: text as it is, any other values as pickle
+        encodes them. Pickle writes every value in full (an object that several others share,
+        once), so different values never give the same bytes; it is three times faster than
+        repr() for a schedule. The bytes are only hashed, never stored or read back."""
+        digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
+        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
+                      else pickle.dumps(inputs, protocol=5))
+        return digest.hexdigest()
+
+    def _kept(self, kind: str, inputs: object, make: Callable[[], bytes]) -> bytes:
+        """The bytes that make() gives for `inputs`: as kept, or made now and kept."""
+        key = self._key(kind, inputs)
+        known = self._known([key]).get(key)
+        return known if known is not None else self._keep(key, make())
+
+    def _kept_each(self, kind: str, inputs: list, make: Callable[[list], list[bytes]]) -> list[bytes]:
+        """_kept for many inputs at once: make(the missing ones) gives their bytes in order."""
+        keys = [self._key(kind, item) for item in inputs]
+        known = self._known(keys)
+        missing = [index for index, key in enumerate(keys) if key not in known]
+        for index, value in zip(missing, make([inputs[index] for index in missing])):
+            known[keys[index]] = self._keep(keys[index], value)
+        return [known[key] for key in keys]
+
+    def _known(self, keys: list[str]) -> dict[str, bytes]:
+        """The entries these keys have, from memory or the store."""
+        found = {key: self.memory[key] for key in keys if key in self.memory}
+        if self.store is not None and len(found) < len(keys):
+            found.update(self.store.get([key for key in keys if key not in found]))
+        self.used.update((key, value if self.in_memory else None) for key, value in found.items())
+        return found
+
+    def _keep(self, key: str, value: bytes) -> bytes:
+        if self.store is not None:
+            self.store.add(key, value)
+        self.used[key] = value if self.in_memory else None
+        return value
+
+
+class _CompiledLayouts(jinja2.BytecodeCache):
+    """Jinja's interface for keeping compiled templates; Jinja names each by its source's checksum."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        key = self.cache._key("layout", f"{bucket.key}\0{bucket.checksum}")
+        if (known := self.cache._known([key]).get(key)) is not None:
+            bucket.bytecode_from_string(known)  # Jinja ignores bytecode of another Jinja version
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache._keep(self.cache._key("layout", f"{bucket.key}\0{bucket.checksum}"), bucket.bytecode_to_string())
+
+
+def _to_plain(value: object) -> object:
+    """YAML data with its line numbers as JSON's lists and objects (every scalar is a string)."""
+    if isinstance(value, Mapping):
+        return {"mapping": value.line, "keys": [[key, value.key_lines[key], _to_plain(item)] for key, item in value.items()]}
+    if isinstance(value, Sequence):
+        return {"sequence": value.line, "items": [[line, _to_plain(item)] for line, item in zip(value.item_lines, value)]}
+    return value
+
+
+def _from_plain(value: object) -> object:
+    if isinstance(value, dict) and "mapping" in value:
+        mapping = Mapping()
+        mapping.line, mapping.key_lines = value["mapping"], {}
+        for key, line, item in value["keys"]:
+            mapping.key_lines[key] = line
+            mapping[key] = _from_plain(item)
+        return mapping
+    if isinstance(value, dict):
+        sequence = Sequence(_from_plain(item) for _, item in value["items"])
+        sequence.line, sequence.item_lines = value["sequence"], [line for line, _ in value["items"]]
+        return sequence
+    return value
+
+
+def _generator_digest() -> str:
+    """This generator's fingerprint: its source, Python's version and its libraries' versions."""
+    digest = hashlib.sha256(sys.version.encode())
+    for library in _LIBRARIES:
+        digest.update(f"{library} {version(library)}\0".encode())
+    package = Path(__file__).parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _folder_digest(folder: Path) -> str:
+    """A digest of every file under `folder`, by path and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
