@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -144,3 +145,13 @@ def test_listens_on_loopback_only_by_default(preview):
 def test_serve_does_not_write_into_the_project(preview):
     project = Path(preview.process.args[4])
     assert sorted(path.name for path in project.iterdir() if path.name != ".cache") == ["content", "layouts"]
+
+
+def test_stopping_the_preview_removes_its_folder(preview):
+    """A service manager or a closed terminal stops the preview with SIGTERM, as Ctrl+C does with
+    SIGINT: either way the temporary folder it built into goes with it."""
+    folder = Path(re.search(r"the preview is built in (\S+)/site\.", preview.output()).group(1))
+    assert (folder / "site/index.html").is_file()
+    preview.stop()  # SIGTERM
+    assert preview.process.returncode == 0
+    assert not folder.exists()
