@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The 2023 series as the program announced it: a fixture copy of content/, so that what editors
+# change in content/ never reaches the generator's tests (content/ itself is checked by
+# `build.py check`, in the workflow's pull-request job).
+PROGRAM_2023 = Path(__file__).resolve().parent / "program-2023"
 
 # The smallest valid program; a test replaces or removes files to show exactly what it changes.
 MINIMAL_FILES = {
@@ -55,6 +59,13 @@ def write_project(root: Path, files: dict[str, str | bytes | None], layouts: boo
             path.write_text(textwrap.dedent(content), encoding="utf-8", newline="\n")
     if layouts and not (root / "layouts").exists():
         shutil.copytree(REPO / "layouts", root / "layouts")
+    return root
+
+
+def copy_of_2023_program(root: Path) -> Path:
+    """A project of the 2023 series (tests/program-2023/content) with the generator's layouts."""
+    shutil.copytree(PROGRAM_2023 / "content", root / "content")
+    shutil.copytree(REPO / "layouts", root / "layouts")
     return root
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from browser import CHROMIUM, CHROMIUM_ARGS, StaticHost, require_chromium
 from calendar_readers import NODE_TOOLS, require_node_package
-from conftest import REPO, run_build
+from conftest import copy_of_2023_program, run_build
 
 BASE_URL = "https://ally-training.example.org/"
 AXE = NODE_TOOLS / "node_modules/axe-core/axe.min.js"
@@ -27,8 +27,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / "site"
-    assert run_build(REPO, "--out", str(out)).returncode == 0
+    project = copy_of_2023_program(tmp_path_factory.mktemp("browser") / "project")
+    out = project / "site"
+    assert run_build(project, "--out", str(out)).returncode == 0
     return out
 
 

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from calendar_readers import read_icaljs_events
-from conftest import REPO, run_build
+from conftest import copy_of_2023_program, run_build
 
 EXPECTED = Path(__file__).resolve().parent / "example" / "expected"
 
 
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("feeds") / "site"
-    assert run_build(REPO, "--out", str(out)).returncode == 0
+    project = copy_of_2023_program(tmp_path_factory.mktemp("feeds") / "project")
+    out = project / "site"
+    assert run_build(project, "--out", str(out)).returncode == 0
     return out
 
 

@@ -1,4 +1,5 @@
-"""The real content/ builds cleanly into the site the 2023 series needs, matching the seed."""
+"""The 2023 series (tests/program-2023, a copy of the content as announced) builds cleanly into
+the site it needs, matching the seed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calendar_readers import read_with_ical, read_with_icaljs, read_with_vobject
-from conftest import REPO, run_build
+from conftest import copy_of_2023_program, run_build
 from seed import seed_sessions
 
 DETROIT = ZoneInfo("America/Detroit")
@@ -22,8 +23,9 @@ HOST = "ally-training.example.org"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("real") / "site"
-    result = run_build(REPO, "--out", str(out))
+    project = copy_of_2023_program(tmp_path_factory.mktemp("real") / "project")
+    out = project / "site"
+    result = run_build(project, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no warnings either
     return out

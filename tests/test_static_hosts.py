@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, run_build
+from conftest import copy_of_2023_program, free_port, run_build
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = Path("/usr/lib/apache2/modules")
@@ -30,7 +30,7 @@ def apache():
     root = Path(tempfile.mkdtemp(prefix="microsite-apache-"))
     root.chmod(0o755)  # the server's own user must be able to read the site
     site = root / "site"
-    assert run_build(REPO, "--out", str(site)).returncode == 0
+    assert run_build(copy_of_2023_program(root / "project"), "--out", str(site)).returncode == 0
     for path in [site, *site.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     port = free_port()
