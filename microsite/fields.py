@@ -27,7 +27,9 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def one_line(value: str) -> str:
-    cleaned = " ".join(value.split())
+    """The text on one line: line breaks and runs of ordinary spaces become one space, and every
+    other character stays as written (French puts no-break spaces before : ? and »)."""
+    cleaned = _FOLDED.sub(" ", value).strip(" ")
     if not cleaned:
         raise FieldError("is empty; write some text or remove the line")
     try:  # a character outside the BMP escaped as two \\u escapes (as JSON writes it) is one character
@@ -39,6 +41,8 @@ def one_line(value: str) -> str:
                          " (it often comes with text pasted from another program)")
     return cleaned
 
+
+_FOLDED = re.compile("[ \t\n\r\f\v\x85\u2028\u2029]+")  # spaces, tabs and every kind of line break
 
 # Control characters (Unicode category Cc), lone surrogates (Cs) and the two noncharacters that
 # mark byte order: they cannot be shown, printed or put in a calendar.

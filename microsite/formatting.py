@@ -92,10 +92,15 @@ def change_text(change: Change) -> str:
     if kind == "published":
         return f"The schedule was published with {change.after} sessions."
     if kind == "moved":
-        return f"Moved: {title}, from {when(change.before)} to {when(change.after)}."
+        return _sentence(f"Moved: {title}, from {when(change.before)} to {when(change.after)}")
     if kind == "relocated":
         return f"New location for {title}: {change.after or 'none given'} (was {change.before or 'none given'})."
     if kind == "withdrawn":
         return f"Removed from the schedule: session {change.session_id}."
     label = {"added": "Added", "cancelled": "Cancelled", "reinstated": "Back on the schedule"}.get(kind, kind)
-    return f"{label}: {title}, {when(change.after)}."
+    return _sentence(f"{label}: {title}, {when(change.after)}")
+
+
+def _sentence(text: str) -> str:
+    """The text with its full stop: one, even when it ends with "p.m."."""
+    return text if text.endswith(".") else text + "."

@@ -7,8 +7,6 @@ as text/calendar; nginx and S3 are configured on the server side (see README.md)
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from .model import OutputFile, Schedule
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -17,7 +15,7 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 def render_host_config(schedule: Schedule, built: list[OutputFile]) -> list[OutputFile]:
     """_headers for Netlify and Cloudflare Pages, .htaccess for Apache."""
     calendars = tuple(sorted(file.path for file in built if file.path.endswith(".ics")))
-    base_path = urlsplit(schedule.site.base_url).path or "/"
+    base_path = schedule.site.base_path
     headers = []
     for path in calendars:
         headers += [f"/{path}", f"  Content-Type: {CALENDAR_TYPE}"]

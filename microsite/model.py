@@ -57,6 +57,11 @@ class Site:
         """The host of the base URL: the domain part of every calendar UID."""
         return urlsplit(self.base_url).hostname or ""
 
+    @property
+    def base_path(self) -> str:
+        """The path of the base URL, "/" or e.g. "/ally/": links that must work at any depth start with it."""
+        return urlsplit(self.base_url).path or "/"
+
     def uid(self, session_id: str) -> str:
         """A session's permanent calendar UID: the editor's id at the site's host, in every file."""
         return f"{session_id}@{self.host}"

@@ -257,7 +257,9 @@ def test_without_scripts_nothing_claims_to_be_upcoming(browser, host):
 
 def test_readers_elsewhere_also_see_their_local_time(browser, host):
     state = _schedule_state(browser, host, "2023-01-15T12:00:00Z", timezone="Europe/Berlin")
-    assert state["local"][0] == " (6:00 PM–8:00 PM your time)"
+    assert state["local"][0] == " (6:00–8:00 p.m. your time)"  # as the site writes its own times
+    west = _schedule_state(browser, host, "2023-01-15T12:00:00Z", timezone="America/Los_Angeles")["local"]
+    assert (west[0], west[-1]) == (" (9:00–11:00 a.m. your time)", " (9:00 a.m.–2:00 p.m. your time)")
     assert _schedule_state(browser, host, "2023-01-15T12:00:00Z")["local"] == []
 
 
@@ -289,3 +291,34 @@ def test_a_session_page_says_upcoming_not_next(browser, host):
     page.goto(BASE_URL + "sessions/psychological-safety-2023-2/")
     assert page.inner_text(".session-badge") == "This session has taken place."
     context.close()
+
+
+def test_the_404_page_is_styled_and_accessible_on_any_host(browser, site):
+    """Hosts serve 404.html at whatever address was missing, and a deploy preview or a local
+    server is not the published host: served from 127.0.0.1, its stylesheet and icon still load
+    and axe finds nothing."""
+    import functools
+    import http.server
+    import threading
+
+    from conftest import free_port
+
+    require_node_package("axe-core")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 900})
+        page = context.new_page()
+        failed = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/404.html")
+        assert page.evaluate("getComputedStyle(document.querySelector('.skip-link')).position") == "absolute"
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+            .violations.map(v => v.id)""", WCAG_TAGS)
+        context.close()
+    finally:
+        server.shutdown()
+    assert failed == [] and found == []

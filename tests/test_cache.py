@@ -108,6 +108,18 @@ DAY_OF_EDITS = ["topic title", "move session", "delete topic", "publish", "topic
                 "partial layout", "setting", "free page", "layout"]
 
 
+def day_of_edits(program):
+    """Apply each edit of DAY_OF_EDITS in turn, as an editor would, giving its name after each."""
+    topic = program / "content/topics/topic-00003.md"
+    original = topic.read_text()
+    for step in DAY_OF_EDITS:
+        if step == "undo topic body":
+            topic.write_text(original)
+        else:
+            make_change(program, step)
+        yield step
+
+
 def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monkeypatch):
     """One preview through many saves in a row, as an editor works: nothing kept from an earlier
     build may leak into a later one, including after a change is undone and after publishing."""
@@ -116,25 +128,13 @@ def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monke
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
     preview = Preview(program, tmp_path / "served")
     preview.apply(preview.rebuild())
-    topic = program / "content/topics/topic-00003.md"
-    original = topic.read_text()
-    for step in DAY_OF_EDITS:
-        if step == "undo topic body":
-            topic.write_text(original)
-        else:
-            make_change(program, step)
+    for step in day_of_edits(program):
         preview.apply(preview.rebuild())
         assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, step.replace(" ", "-")), step
 
 
 def test_builds_stay_exact_through_a_day_of_edits(program, tmp_path):
-    topic = program / "content/topics/topic-00003.md"
-    original = topic.read_text()
-    for step in DAY_OF_EDITS:
-        if step == "undo topic body":
-            topic.write_text(original)
-        else:
-            make_change(program, step)
+    for step in day_of_edits(program):
         assert run_build(program).returncode == 0
         assert tree_digest(program / "site") == cold_reference(program, tmp_path, "cli-" + step.replace(" ", "-")), step
 

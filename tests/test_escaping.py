@@ -84,3 +84,28 @@ def test_json_and_calendar_hold_the_exact_text(built):
     ics = (built / "schedule.ics").read_text().replace("\r\n ", "")
     assert 'LOCATION:"><script>alert(10)</script>' in ics
     assert "SUMMARY:Alpha \"><img src=x onerror=alert(8)>" in ics
+
+
+def test_no_break_spaces_stay_as_written_in_every_output(make_project):
+    """French puts a no-break space (U+00A0) or a narrow one (U+202F) before : ? ! and inside
+    « »; a field keeps them everywhere. Only line breaks and runs of ordinary spaces fold."""
+    import vobject
+
+    title = "Qu\u2019est-ce que l\u2019allyship\u202f?"
+    note = "Inscription\u00a0: «\u00a0ouverte\u00a0»"
+    project = make_project({
+        "content/topics/alpha.md": f"---\ntitle: \"{title}\"\nsummary: Un  résumé\n  sur deux lignes.\n---\nCorps.\n",
+        "content/sessions.yaml": "- id: alpha-1\n  topic: alpha\n  date: 2023-02-17\n  start: 12:00\n  end: 14:00\n"
+                                 f"  note: \"{note}\"\n"})
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    data = json.loads((site / "schedule.json").read_text(encoding="utf-8"))
+    assert (data["sessions"][0]["title"], data["sessions"][0]["note"]) == (title, note)
+    assert data["topics"][0]["summary"] == "Un résumé sur deux lignes."  # the ordinary spaces folded
+    page = (site / "sessions/alpha-1/index.html").read_text(encoding="utf-8")
+    assert f"<h1>{title}<span" in page and note in page
+    event = json.loads(re.search(r'<script type="application/ld\+json">\n(.*?)\n</script>', page, re.S).group(1))
+    assert event["name"] == title
+    feed = vobject.readOne((site / "schedule.ics").read_text(encoding="utf-8"))
+    assert feed.vevent.summary.value == title and note in feed.vevent.description.value

@@ -40,8 +40,9 @@ LONG_TEXT = st.lists(TEXT, min_size=1, max_size=4).map(lambda parts: ("".join(pa
 
 
 def folded(text: str) -> str:
-    """What the reader makes of a one-line field: runs of whitespace become one space."""
-    return " ".join(text.split())
+    """What the reader makes of a one-line field: line breaks and runs of ordinary spaces become
+    one space; no-break and other spaces stay as written."""
+    return re.sub("[ \t\n\r\f\v\x85\u2028\u2029]+", " ", text).strip(" ")
 
 
 def yaml_string(text: str) -> str:

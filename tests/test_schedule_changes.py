@@ -237,3 +237,20 @@ def test_a_publication_is_never_stamped_before_the_last_one(published):
     assert run_build(published, "publish", env={"SOURCE_DATE_EPOCH": "1600000000"}).returncode == 0  # 2020
     moved = events_by_uid(published / "site/schedule.ics")["alpha-2@schedule.example.org"]
     assert field(moved, "LAST-MODIFIED") == "20230201T000001Z"  # one second after the first publication
+
+
+@pytest.mark.parametrize("kind, before, after, expected", [
+    ("moved", "2023-03-28T12:00:00-04:00", "2023-03-30T15:00:00-04:00",
+     "Moved: Alpha, from Tuesday, March 28, 2023, noon to Thursday, March 30, 2023, 3:00 p.m."),
+    ("cancelled", "", "2023-03-28T10:30:00-04:00", "Cancelled: Alpha, Tuesday, March 28, 2023, 10:30 a.m."),
+    ("added", "", "2023-03-28T12:00:00-04:00", "Added: Alpha, Tuesday, March 28, 2023, noon."),
+    ("relocated", "Room 1", "Room 2", "New location for Alpha: Room 2 (was Room 1)."),
+])
+def test_each_change_reads_as_one_sentence_with_one_full_stop(kind, before, after, expected):
+    from datetime import datetime, timezone
+
+    from microsite.formatting import change_text
+    from microsite.model import Change
+
+    change = Change(datetime(2023, 3, 1, tzinfo=timezone.utc), kind, "alpha-1", "Alpha", before, after)
+    assert change_text(change) == expected

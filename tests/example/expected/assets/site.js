@@ -71,12 +71,25 @@
     var sign = readerMinutes < 0 ? "-" : "+";
     var readerOffset = sign + pad(Math.floor(Math.abs(readerMinutes) / 60)) + ":" + pad(Math.abs(readerMinutes) % 60);
     if (readerOffset === siteOffset) return;
-    var format = { hour: "numeric", minute: "2-digit" };
     var local = document.createElement("span");
     local.className = "local-time";
-    local.textContent = " (" + start.toLocaleTimeString(document.documentElement.lang, format) + "–" +
-      new Date(session.dataset.end).toLocaleTimeString(document.documentElement.lang, format) + " your time)";
+    local.textContent = " (" + timeRange(start, new Date(session.dataset.end)) + " your time)";
     when.parentElement.appendChild(local);
+  }
+
+  // The reader's clock times as the site writes its own: "6:00–8:00 p.m.", "11:30 a.m.–1:00 p.m.",
+  // "Noon–2:00 p.m." (AP style; microsite/formatting.py's time_range).
+  function timeRange(start, end) {
+    var sameHalf = (start.getHours() < 12) === (end.getHours() < 12) && start.getMinutes() + start.getHours() % 12 > 0;
+    var text = clock(start, !sameHalf) + "–" + clock(end, true);
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function clock(moment, withMeridiem) {
+    var hour = moment.getHours(), minute = moment.getMinutes();
+    if (minute === 0 && hour === 12) return "noon";
+    if (minute === 0 && hour === 0) return "midnight";
+    return (hour % 12 || 12) + ":" + pad(minute) + (withMeridiem ? (hour < 12 ? " a.m." : " p.m.") : "");
   }
 
   function pad(number) {
