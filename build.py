@@ -71,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         errors = sum(not problem.is_warning for problem in error.problems)
+        warnings = len(error.problems) - errors
+        also = f" (and {warnings} warning{'s' * (warnings != 1)})" if warnings else ""
         left = "nothing was written" if args.command == "check" else "the previous site was left as it was"
         print(f"{'Check failed' if args.command == 'check' else 'Build stopped'}: {errors} problem"
-              f"{'s' * (errors != 1)} to fix; {left}.", file=sys.stderr)
+              f"{'s' * (errors != 1)} to fix{also}; {left}.", file=sys.stderr)
         return 1
     for warning in schedule.warnings:
         print(warning, file=sys.stderr)

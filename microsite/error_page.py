@@ -8,11 +8,17 @@ from .model import Problem
 
 
 def error_page(problems: list[Problem]) -> str:
-    """A readable, accessible page listing what to fix; it stays until the content is fixed."""
-    items = "\n".join(
-        f'<li><code>{html.escape(p.path)}{":" + str(p.line) if p.line else ""}</code>'
-        f'{" (warning)" if p.is_warning else ""}: {html.escape(p.message)}</li>' for p in problems)
-    count = sum(not p.is_warning for p in problems)
+    """A readable, accessible page listing what to fix (errors first, then warnings apart); it
+    stays until the content is fixed."""
+    def items(kind: list[Problem]) -> str:
+        return "\n".join(f'<li><code>{html.escape(p.path)}{":" + str(p.line) if p.line else ""}</code>:'
+                         f' {html.escape(p.message)}</li>' for p in kind)
+
+    errors = [p for p in problems if not p.is_warning]
+    warnings = [p for p in problems if p.is_warning]
+    count = len(errors)
+    also = (f"\n<h2>Warnings</h2>\n<p>These do not stop the build.</p>\n<ul>\n{items(warnings)}\n</ul>"
+            if warnings else "")
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -32,8 +38,8 @@ h1 {{ color: #8a1c1c; }} code {{ font-weight: 700; }} li {{ margin: 0.6rem 0; }}
 <p role="status">{count} problem{'s' * (count != 1)} to fix. Each line names the file and line to open.
 This page reloads by itself when you save a fix; until then the last good site is kept.</p>
 <ol>
-{items}
-</ol>
+{items(errors)}
+</ol>{also}
 </main>
 </body>
 </html>

@@ -29,7 +29,7 @@ class ContentError(Exception):
     """The content cannot be built; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=lambda problem: (problem.is_warning, problem))  # errors first
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 

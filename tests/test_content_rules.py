@@ -273,3 +273,17 @@ def test_missing_layouts_folder(make_project):
     assert result.stderr.splitlines()[0] == (
         "layouts: folder not found at layouts/; run the build from the project folder"
         " (the one holding content/ and layouts/)")
+
+
+def test_errors_come_before_warnings_and_the_count_is_of_the_errors(make_project):
+    """A warning must not hide the problem that stopped the build, and the count says what to fix."""
+    project = make_project({
+        "content/topics/alpha.md": "---\ntitle: Alpha\nsummary: The alpha topic.\n---\n# Alpha again\n",
+        "content/topics/beta.md": "---\nsummary: No title.\n---\nBeta.\n"})
+    result = run_build(project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "content/topics/beta.md:2: front matter: missing `title:`; add it",
+        "content/topics/alpha.md:5: warning: a `# ` heading repeats the page title; start headings in the"
+        " text at `## `",
+        "Build stopped: 1 problem to fix (and 1 warning); the previous site was left as it was."]

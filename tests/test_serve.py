@@ -155,3 +155,19 @@ def test_stopping_the_preview_removes_its_folder(preview):
     preview.stop()  # SIGTERM
     assert preview.process.returncode == 0
     assert not folder.exists()
+
+
+def test_the_error_page_counts_what_it_lists_and_puts_warnings_apart():
+    from microsite.error_page import error_page
+    from microsite.model import ContentError, Problem
+
+    problems = ContentError([
+        Problem("content/topics/alpha.md", 5, "a `# ` heading repeats the page title", is_warning=True),
+        Problem("content/topics/beta.md", 2, "front matter: missing `title:`; add it"),
+        Problem("content/sessions.yaml", 4, "session 'a': `end` '25:00' is not a time of day")]).problems
+    page = error_page(problems)
+    numbered = page.split("<ol>")[1].split("</ol>")[0]
+    assert "<title>Build stopped: 2 problems to fix</title>" in page and "2 problems to fix." in page
+    assert numbered.count("<li>") == 2 and "heading" not in numbered
+    assert numbered.index("sessions.yaml") < numbered.index("beta.md")
+    assert page.index("<h2>Warnings</h2>") > page.index("</ol>") and "heading repeats" in page.split("<h2>Warnings</h2>")[1]
