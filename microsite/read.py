@@ -134,7 +134,9 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             continue  # the topic file exists but has problems of its own, reported there
         if topic is None:
             near = difflib.get_close_matches(values["topic"], list(topics), n=1)
-            hint = f"did you mean '{near[0]}'?" if near else f"create content/topics/{values['topic']}.md"
+            hint = f"did you mean '{near[0]}'?" if near else (
+                f"create content/topics/{values['topic']}.md, or, if the topic was removed, give this session"
+                " another `topic:` or remove its entry (cancel it instead if it was published)")
             problems.append(Problem(shown, key_lines["topic"], (
                 f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
             continue

@@ -60,6 +60,11 @@ BAD_INPUTS = [
         " did you mean 'alpha'?",
         "content/topics/alpha.md:1: warning: topic 'alpha' has no sessions in content/sessions.yaml;"
         " it gets a page but no dates"]),
+    ("topic deleted, its sessions left", {"content/topics/beta.md": "---\ntitle: Beta\nsummary: S.\n---\n",
+                                          TOPIC: None, SESSIONS: session() + session(id="alpha-2", topic="beta")}, [
+        "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
+        " create content/topics/alpha.md, or, if the topic was removed, give this session another `topic:`"
+        " or remove its entry (cancel it instead if it was published)"]),
     ("duplicate id", {SESSIONS: session() + session()}, [
         "content/sessions.yaml:6: session 'alpha-1': id is already used on line 1; give each session its own id"
         " (ids are calendar UIDs and never reused)"]),
@@ -101,7 +106,8 @@ BAD_INPUTS = [
         "content/topics/alpha.md:1: is empty; add front matter with `title:` and `summary:` and a description"]),
     ("topic file name not a slug", {TOPIC: None, "content/topics/Alpha Topic.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
         "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
-        " create content/topics/alpha.md",
+        " create content/topics/alpha.md, or, if the topic was removed, give this session another `topic:`"
+        " or remove its entry (cancel it instead if it was published)",
         "content/topics/Alpha Topic.md:1: file name 'Alpha Topic.md' is not a safe name for a web address;"
         " rename it to 'alpha-topic.md' (lowercase letters, digits and single hyphens)"]),
     ("site: misspelt key and time zone", {SITE: SITE_HEAD.replace("Detroit", "Detriot") + "base_ulr: https://x.org/\n"}, [
@@ -140,7 +146,8 @@ BAD_INPUTS = [
         " it gets a page but no dates"]),
     ("topic file name with a Greek look-alike", {TOPIC: None, "content/topics/\u03b1lpha.md": "---\ntitle: A\nsummary: S.\n---\n"}, [
         "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
-        " create content/topics/alpha.md",
+        " create content/topics/alpha.md, or, if the topic was removed, give this session another `topic:`"
+        " or remove its entry (cancel it instead if it was published)",
         "content/topics/\u03b1lpha.md:1: file name '\u03b1lpha.md' is not a safe name for a web address (it"
         " contains '\u03b1', U+03B1 GREEK SMALL LETTER ALPHA, not a plain Latin letter); rename it to"
         " 'alpha.md' (lowercase letters, digits and single hyphens)"]),

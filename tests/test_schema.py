@@ -26,6 +26,7 @@ BEYOND_A_SCHEMA = {
     "spring-forward gap": "needs the time zone's rules",
     "fall-back repeated hour": "needs the time zone's rules",
     "topic without a file": "looks at another file",
+    "topic deleted, its sessions left": "looks at another file",
     "duplicate id": "compares entries with each other",
     "same key twice in one entry": "YAML level: editors' YAML tools flag duplicate keys themselves",
     "YAML: unclosed quote": "YAML syntax: flagged by the editor's YAML parser",
