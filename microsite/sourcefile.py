@@ -106,26 +106,39 @@ def _line_loader(base: type, problems: list[Problem], shown_as: str, offset: int
         def resolve(self, kind, value, implicit):
             return _PLAIN_TAGS[kind]  # every scalar is a string: no implicit types to look for
 
+        entries: set[int] = set()  # the mapping nodes that are items of a list
+
         def construct_mapping(self, node, deep=False):
             mapping = Mapping()
             mapping.line = _line_of(node) + offset
             mapping.key_lines = {}
+            first_key, restarts_at = None, None
             for key_node, value_node in node.value:
                 line = _line_of(key_node) + offset
                 if not isinstance(key_node, yaml.ScalarNode):
                     problems.append(Problem(shown_as, line, "a key must be a plain name; write `name: value`"))
                     continue
                 key = key_node.value
+                first_key = first_key or key
                 if key in mapping.key_lines:
-                    problems.append(Problem(shown_as, line, (
-                        f"`{key}` appears twice in one entry (first on line {mapping.key_lines[key]});"
-                        " keep one of them")))
+                    if id(node) in self.entries and key == first_key and restarts_at is None:
+                        # A list entry's first key again: the next entry, written without its dash. The
+                        # keys that follow are that entry's own, not mistakes of their own.
+                        restarts_at = line
+                        problems.append(Problem(shown_as, line, (
+                            f"`{key}` appears again in the entry that starts on line {mapping.key_lines[key]};"
+                            f" if line {line} starts a new entry, begin it with a dash: `- {key}: ...`")))
+                    elif restarts_at is None:
+                        problems.append(Problem(shown_as, line, (
+                            f"`{key}` appears twice in one entry (first on line {mapping.key_lines[key]});"
+                            " keep one of them")))
                     continue
                 mapping.key_lines[key] = line
                 mapping[key] = self.construct_object(value_node, deep=True)
             return mapping
 
         def construct_sequence(self, node, deep=False):
+            self.entries.update(id(item) for item in node.value if isinstance(item, yaml.MappingNode))
             sequence = Sequence(self.construct_object(item, deep=True) for item in node.value)
             sequence.line = _line_of(node) + offset
             sequence.item_lines = [_line_of(item) + offset for item in node.value]

@@ -65,6 +65,9 @@ BAD_INPUTS = [
         "content/sessions.yaml:2: session 'alpha-1': topic 'alpha' has no file content/topics/alpha.md;"
         " create content/topics/alpha.md, or, if the topic was removed, give this session another `topic:`"
         " or remove its entry (cancel it instead if it was published)"]),
+    ("an entry without its dash", {SESSIONS: session() + "  " + session(id="alpha-2", date="2023-02-24")[2:]}, [
+        "content/sessions.yaml:6: `id` appears again in the entry that starts on line 1; if line 6 starts a new"
+        " entry, begin it with a dash: `- id: ...`"]),
     ("duplicate id", {SESSIONS: session() + session()}, [
         "content/sessions.yaml:6: session 'alpha-1': id is already used on line 1; give each session its own id"
         " (ids are calendar UIDs and never reused)"]),

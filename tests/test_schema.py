@@ -29,6 +29,7 @@ BEYOND_A_SCHEMA = {
     "topic deleted, its sessions left": "looks at another file",
     "duplicate id": "compares entries with each other",
     "same key twice in one entry": "YAML level: editors' YAML tools flag duplicate keys themselves",
+    "an entry without its dash": "YAML level: a key given twice, as above",
     "YAML: unclosed quote": "YAML syntax: flagged by the editor's YAML parser",
     "YAML: tab indentation": "YAML syntax: flagged by the editor's YAML parser",
     "YAML: unquoted colon in a value": "YAML syntax: flagged by the editor's YAML parser",
