@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import fields
 from .fields import Field
-from .markup import top_heading_lines
+from .markup import heading_levels
 from .model import Page, Problem, Topic
 from .sourcefile import YamlParser, read_text, split_front_matter
 
@@ -73,7 +73,23 @@ def _read_document(path: Path, shown: str, schema: dict[str, Field], problems: l
     values, found = fields.convert_record(document.meta, schema, shown, 2, "front matter")
     problems.extend(found)
     body_first_line = source.text[: len(source.text) - len(document.body)].count("\n") + 1
-    for line in top_heading_lines(document.body):
-        problems.append(Problem(shown, body_first_line + line - 1, (
-            "a `# ` heading repeats the page title; start headings in the text at `## `"), is_warning=True))
+    _check_headings(document.body, shown, body_first_line, problems)
     return None if values is None else (shown, values, document.body)
+
+
+def _check_headings(body: str, shown: str, first_line: int, problems: list[Problem]) -> None:
+    """The page's title is its one level-1 heading; the body's headings go down one level at a time,
+    as people who move through a page by its headings (with a screen reader) expect."""
+    previous = 1
+    for line, level in heading_levels(body):
+        where = first_line + line - 1
+        if level == 1:
+            problems.append(Problem(shown, where, (
+                "a `# ` heading repeats the page title; start headings in the text at `## `"), is_warning=True))
+        elif level > previous + 1:
+            before = "the page title" if previous == 1 else f"a level-{previous} heading"
+            problems.append(Problem(shown, where, (
+                f"a `{'#' * level} ` heading skips a level (it follows {before}); write `{'#' * (previous + 1)} `"
+                " instead, so that people who move through the page by its headings miss nothing")))
+            level = previous + 1
+        previous = level

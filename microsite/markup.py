@@ -38,18 +38,19 @@ def render_markdown(source: str) -> str:
     return render_all([source])[0]
 
 
-_TOP_HEADING = re.compile(r"#(?!#)\s")
-_TOP_HEADING_AFTER_NEWLINE = re.compile(r"\n#(?!#)\s")
+# A heading as Python-Markdown reads one: one to six # at the start of a line (no space needed).
+_HEADING = re.compile(r"\n(#{1,6})")  # greedy: seven # are a level-6 heading, as Python-Markdown reads them
 
 
-def top_heading_lines(source: str) -> list[int]:
-    """Lines of `# Heading` in Markdown source (1-based, within the body), outside code fences."""
-    if not _TOP_HEADING_AFTER_NEWLINE.search("\n" + source):
-        return []  # most bodies: no line starts with a single # (a literal newline first makes the search fast)
-    lines, in_fence = [], False
+def heading_levels(source: str) -> list[tuple[int, int]]:
+    """(line, level) of each `#` heading in Markdown source (1-based, within the body), outside code fences."""
+    if "```" not in source and "~~~" not in source:  # most bodies: one search, with a literal to look for
+        text = "\n" + source
+        return [(text.count("\n", 0, found.start()) + 1, len(found.group(1))) for found in _HEADING.finditer(text)]
+    headings, in_fence = [], False
     for number, line in enumerate(source.split("\n"), start=1):
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
-        elif not in_fence and _TOP_HEADING.match(line):
-            lines.append(number)
-    return lines
+        elif not in_fence and (found := _HEADING.match("\n" + line)):
+            headings.append((number, len(found.group(1))))
+    return headings

@@ -68,6 +68,9 @@ BAD_INPUTS = [
     ("an entry without its dash", {SESSIONS: session() + "  " + session(id="alpha-2", date="2023-02-24")[2:]}, [
         "content/sessions.yaml:6: `id` appears again in the entry that starts on line 1; if line 6 starts a new"
         " entry, begin it with a dash: `- id: ...`"]),
+    ("a heading that skips a level", {TOPIC: "---\ntitle: Alpha\nsummary: S.\n---\nText.\n\n#### Details\n\n## Next\n"}, [
+        "content/topics/alpha.md:7: a `#### ` heading skips a level (it follows the page title); write `## `"
+        " instead, so that people who move through the page by its headings miss nothing"]),
     ("duplicate id", {SESSIONS: session() + session()}, [
         "content/sessions.yaml:6: session 'alpha-1': id is already used on line 1; give each session its own id"
         " (ids are calendar UIDs and never reused)"]),
