@@ -162,6 +162,10 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
         fix = "YAML indentation must use spaces; replace the tab with spaces"
     elif value[:1] in tuple("*&!%@`[{>|"):
         fix = f"a value that starts with {value[0]} must be in quotes, e.g. \"{value[:20]}\""
+    elif "mapping values are not allowed" in problem and (deeper := _indented_too_far(text.split("\n"), line)):
+        key, key_above, column_above = deeper
+        problem = f"`{key}:` is indented further than `{key_above}:` on the line above"
+        fix = f"start it at column {column_above}, under `{key_above}:` (a field of the same entry)"
     elif "mapping values are not allowed" in problem:
         fix = "a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""
     elif "found duplicate anchor" in problem or "found undefined alias" in problem:
@@ -175,6 +179,21 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown_as: str, offse
     else:
         fix = "check the indentation and quoting near this point"
     return Problem(shown_as, line + offset if line else 0, f"YAML syntax error at column {column}: {problem}; {fix}")
+
+
+_KEY = re.compile(r"^( *(?:- +)?)([^\s:#-][^:]*):(?:\s|$)")  # the indentation and the key of a `key: value` line
+
+
+def _indented_too_far(lines: list[str], line: int) -> tuple[str, str, int] | None:
+    """(its key, the key above, that key's column) when line `line` (1-based) holds a key that
+    starts further right than the key of the line above it."""
+    above = next((text for text in reversed(lines[:max(line - 1, 0)]) if text.strip()
+                  and not text.lstrip().startswith("#")), None)
+    here = _KEY.match(lines[line - 1]) if 0 < line <= len(lines) else None
+    there = _KEY.match(above) if above is not None else None
+    if here and there and len(here.group(1)) > len(there.group(1)):
+        return here.group(2), there.group(2), len(there.group(1)) + 1
+    return None
 
 
 _FENCE = re.compile(r"^---[ \t]*$")

@@ -71,6 +71,9 @@ BAD_INPUTS = [
     ("a heading that skips a level", {TOPIC: "---\ntitle: Alpha\nsummary: S.\n---\nText.\n\n#### Details\n\n## Next\n"}, [
         "content/topics/alpha.md:7: a `#### ` heading skips a level (it follows the page title); write `## `"
         " instead, so that people who move through the page by its headings miss nothing"]),
+    ("a field indented too far", {SESSIONS: session().replace("\n  date:", "\n   date:")}, [
+        "content/sessions.yaml:3: YAML syntax error at column 8: `date:` is indented further than `topic:` on the"
+        " line above; start it at column 3, under `topic:` (a field of the same entry)"]),
     ("duplicate id", {SESSIONS: session() + session()}, [
         "content/sessions.yaml:6: session 'alpha-1': id is already used on line 1; give each session its own id"
         " (ids are calendar UIDs and never reused)"]),
@@ -197,8 +200,8 @@ BAD_INPUTS = [
         "content/sessions.yaml:6: YAML syntax error at column 13: a bracket opened here is never closed;"
         " a value that starts with [ must be in quotes, e.g. \"[Room 1\""]),
     ("YAML: an entry indented too far", {SESSIONS: session().replace("  topic", "    topic")}, [
-        "content/sessions.yaml:2: YAML syntax error at column 10: mapping values are not allowed here;"
-        " a value containing ': ' must be in quotes, e.g. title: \"Part 2: Practice\""]),
+        "content/sessions.yaml:2: YAML syntax error at column 10: `topic:` is indented further than `id:` on the"
+        " line above; start it at column 3, under `id:` (a field of the same entry)"]),
     ("sessions.yaml only blank lines", {SESSIONS: "\n\n   \n"}, [
         "content/sessions.yaml:1: lists no sessions; add entries that start with `- id:`"]),
     ("no content folder", {SITE: None, TOPIC: None, SESSIONS: None}, [

@@ -31,6 +31,7 @@ BEYOND_A_SCHEMA = {
     "same key twice in one entry": "YAML level: editors' YAML tools flag duplicate keys themselves",
     "an entry without its dash": "YAML level: a key given twice, as above",
     "a heading that skips a level": "the Markdown body, which no schema reads",
+    "a field indented too far": "YAML syntax: there is no data for a schema to judge",
     "YAML: unclosed quote": "YAML syntax: flagged by the editor's YAML parser",
     "YAML: tab indentation": "YAML syntax: flagged by the editor's YAML parser",
     "YAML: unquoted colon in a value": "YAML syntax: flagged by the editor's YAML parser",
