@@ -33,11 +33,6 @@ def render_all(sources: list[str]) -> list[str]:
     return rendered
 
 
-def render_markdown(source: str) -> str:
-    """One editor's Markdown rendered to safe HTML."""
-    return render_all([source])[0]
-
-
 # A heading as Python-Markdown reads one: one to six # at the start of a line (no space needed).
 _HEADING = re.compile(r"\n(#{1,6})")  # greedy: seven # are a level-6 heading, as Python-Markdown reads them
 

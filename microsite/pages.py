@@ -1,6 +1,6 @@
 """Schedule + layouts -> HTML, XML and text OutputFiles, and the layouts' assets as they are.
 
-Each page is a layout and an explicit context (`Page`): the values that layout is given, listed
+Each page is a layout and an explicit context (`PageToRender`): the values that layout is given, listed
 in docs/architecture.md for layout authors. A partial included by a layout sees the same values.
 """
 
@@ -20,7 +20,7 @@ from .structured import event_json_ld
 
 
 @dataclass(frozen=True)
-class Page:
+class PageToRender:
     """One page to render: a layout, the site path it is published at and the values it is given."""
 
     layout: str  # the file in layouts/
@@ -74,14 +74,14 @@ def _strict(filter_function: Callable) -> Callable:
     return checked
 
 
-def site_pages(schedule: Schedule) -> list[Page]:
+def site_pages(schedule: Schedule) -> list[PageToRender]:
     """Every page of the site, each with exactly the values its layout is given."""
-    def page(layout: str, path: str, source: str = "", feed_path: str = "schedule.ics", **values) -> Page:
+    def page(layout: str, path: str, source: str = "", feed_path: str = "schedule.ics", **values) -> PageToRender:
         # Every layout gets the site, the free pages (for the navigation), its own path and the feed
         # it offers; then its own values.
         context = {"site": schedule.site, "pages": schedule.pages, "page_path": path, "feed_path": feed_path,
                    **values}
-        return Page(layout, path, tuple(sorted(context.items())), source or f"layouts/{layout}")
+        return PageToRender(layout, path, tuple(sorted(context.items())), source or f"layouts/{layout}")
 
     return [
         page("index.html", "", schedule=schedule),
@@ -102,7 +102,8 @@ def site_pages(schedule: Schedule) -> list[Page]:
 
 
 def render_pages(schedule: Schedule, layouts: jinja2.Environment,
-                 render: Callable[[jinja2.Environment, Page], OutputFile] | None = None) -> Iterator[OutputFile]:
+                 render: Callable[[jinja2.Environment, PageToRender], OutputFile] | None = None,
+                 ) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
     `render` is render_page, or a function that gives the same files (microsite.cache's). A
@@ -120,12 +121,13 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment,
         raise ContentError(sorted(set(problems)))
 
 
-def render_page(layouts: jinja2.Environment, page: Page) -> OutputFile:
+def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
     """One page: its layout rendered with its context and the helpers every layout has."""
     def link(target: str) -> str:
         return formatting.relative_url(target, page.file_path)
 
-    context = {**dict(page.context), "link": link, "absolute": dict(page.context)["site"].absolute}
+    values = dict(page.context)
+    context = {**values, "link": link, "absolute": values["site"].absolute}
     try:
         text = layouts.get_template(page.layout).render(context)
     except jinja2.TemplateSyntaxError as error:
