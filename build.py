@@ -4,10 +4,12 @@
   python build.py                 build into site/ (records nothing: a preview of the next publication)
   python build.py serve           preview at http://127.0.0.1:8000/, rebuilt and reloaded on every save
   python build.py check           check content, layouts, links and feeds without writing site/
-  python build.py publish         record the schedule as published in content/published.yaml, then
-                                  build; commit that file with your change
+  python build.py publish         record the schedule as published in content/published/, then
+                                  build; commit that folder with your change
   python build.py publish --withdraw ID
                                   also forget a published session deleted from sessions.yaml
+  python build.py resolve         after a merge conflict in content/published/: keep each
+                                  session's side with the higher SEQUENCE
 
 Content problems are printed as `path:line: problem; fix`, and the previous site is left as it was.
 """
@@ -15,6 +17,7 @@ Content problems are printed as `path:line: problem; fix`, and the previous site
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +29,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
-    parser.add_argument("command", nargs="?", choices=["build", "serve", "check", "publish"], default="build",
+    parser.add_argument("command", nargs="?", choices=["build", "serve", "check", "publish", "resolve"], default="build",
                         help="what to do (default: build)")
     parser.add_argument("--project", type=Path, default=PROJECT,
                         help="folder holding content/ and layouts/ (default: the folder of build.py)")
@@ -61,24 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.project / "site"
     began = time.perf_counter()
     try:
+        if args.command == "resolve":
+            return resolve(args.project)
         if args.command == "check":
             schedule = microsite.check(args.project, args.base_url)
         elif args.command == "publish":
-            schedule = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw), args.force)
+            schedule, report = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw),
+                                                 args.force)
+            print("\n".join(report))
         else:
             schedule = microsite.build(args.project, out, args.base_url, args.force, not args.no_cache)
     except microsite.ContentError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        errors = sum(not problem.is_warning for problem in error.problems)
-        warnings = len(error.problems) - errors
-        also = f" (and {warnings} warning{'s' * (warnings != 1)})" if warnings else ""
         left = "nothing was written" if args.command == "check" else "the previous site was left as it was"
-        print(f"{'Check failed' if args.command == 'check' else 'Build stopped'}: {errors} problem"
-              f"{'s' * (errors != 1)} to fix{also}; {left}.", file=sys.stderr)
-        return 1
+        return report_problems(error, "Check failed" if args.command == "check" else "Build stopped", left)
     for warning in schedule.warnings:
-        print(warning, file=sys.stderr)
+        print(shown_problem(warning), file=sys.stderr)
     sessions, topics = len(schedule.sessions), len(schedule.topics)
     counted = f"{sessions} session{'s' * (sessions != 1)} of {topics} topic{'s' * (topics != 1)}"
     elapsed = time.perf_counter() - began
@@ -86,6 +86,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Checked {counted}: content, layouts, links and feeds are fine ({elapsed:.2f} s).")
     else:
         print(f"Built {counted} into {_shown(out)} in {elapsed:.2f} s.")
+    return 0
+
+
+def shown_problem(problem) -> str:
+    """`path:line: message`; on GitHub Actions also an annotation, which a pull request shows at
+    that line of the changed file."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return str(problem)
+    where = f"file={problem.path}" + (f",line={problem.line}" if problem.line else "")
+    text = str(problem).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{'warning' if problem.is_warning else 'error'} {where}::{text}"
+
+
+def report_problems(error, stopped: str, left: str) -> int:
+    """Print each problem, errors first, then the count: the exit status of a failed command."""
+    for problem in error.problems:
+        print(shown_problem(problem), file=sys.stderr)
+    errors = sum(not problem.is_warning for problem in error.problems)
+    warnings = len(error.problems) - errors
+    also = f" (and {warnings} warning{'s' * (warnings != 1)})" if warnings else ""
+    print(f"{stopped}: {errors} problem{'s' * (errors != 1)} to fix{also}; {left}.", file=sys.stderr)
+    return 1
+
+
+def resolve(project: Path) -> int:
+    """`build.py resolve`: mend the record after a merge, then say what the merged content still needs."""
+    import microsite
+
+    try:
+        resolved = microsite.resolve(project)
+    except microsite.ContentError as error:
+        return report_problems(error, "Resolve stopped", "no file was changed")
+    for resolution in resolved:
+        print(f"{resolution.path}: kept SEQUENCE {resolution.kept.sequence} (the other side had"
+              f" {resolution.other_sequence}{', with other content' if resolution.needs_publishing else ''})")
+    if not resolved:
+        print("No merge conflict in content/published/: nothing to resolve.")
+    try:
+        schedule, _ = microsite.render_site(project)
+    except microsite.ContentError as error:
+        return report_problems(error, "The merged content does not build yet", "fix it, then run publish")
+    pending = [session.id for session in schedule.sessions if session.is_pending]
+    if pending:
+        print(f"The merged content changes {len(pending)} session{'s' * (len(pending) != 1)} beyond the record"
+              f" ({', '.join(pending)}): run `python build.py publish`, then `git add content/` and commit.")
+    else:
+        print("The record matches the merged content: `git add content/published/` and commit.")
     return 0
 
 

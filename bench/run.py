@@ -183,7 +183,7 @@ def main() -> None:
 
 
 def published(project: Path, generator: Path = REPO) -> Path:
-    """The project as editors keep it: published once, with content/published.yaml."""
+    """The project as editors keep it: published once, with content/published/."""
     run_once([sys.executable, str(generator / "build.py"), "publish", "--project", str(project),
               "--out", str(project / "site")], env={"SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(generator)})
     return project

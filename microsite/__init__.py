@@ -16,12 +16,14 @@ from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
 from .pages import copy_assets, render_page, render_pages, template_environment
 from .read import read_schedule
-from .record import UNPUBLISHED, apply_record, publication_time, read_record, record_publication, write_record
+from .record import UNPUBLISHED, apply_record, publication_report, publication_time, read_record, record_publication
+from .record_files import OLD_RECORD, Resolution, resolve_conflicts, write_record_folder
 from .schedule_json import render_schedule_json
 from .sourcefile import parse_yaml
 from .write import check_outputs, write_site
 
-__all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site"]
+__all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site",
+           "resolve"]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
@@ -48,7 +50,7 @@ def render_site(project: Path, base_url: str | None = None, withdrawing: frozens
 
 def read_published_schedule(project: Path, base_url: str | None, withdrawing: frozenset[str],
                             cache: Cache) -> Schedule:
-    """Read content/, then apply what subscribers were last given (content/published.yaml)."""
+    """Read content/, then apply what subscribers were last given (content/published/)."""
     content = project / "content"
     parse = cache.parsing_yaml(parse_yaml)
     record, record_problems = read_record(content, parse)
@@ -56,8 +58,9 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
         schedule = read_schedule(content, base_url, cache.rendering_markdown(render_all), parse)
     except ContentError as error:
         raise ContentError([*error.problems, *record_problems]) from None
-    if record_problems:
+    if any(not problem.is_warning for problem in record_problems):
         raise ContentError([*record_problems, *schedule.warnings])
+    schedule = replace(schedule, warnings=(*schedule.warnings, *record_problems))
     return apply_record(schedule, record, withdrawing)
 
 
@@ -74,14 +77,26 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),
-            force: bool = False) -> Schedule:
-    """Record the schedule as published in content/published.yaml, then build the site from it."""
+            force: bool = False) -> tuple[Schedule, list[str]]:
+    """Record the schedule as published in content/published/, then build the site from it.
+    Returns the schedule and what was recorded, in lines to show the editor."""
     check_output_folder(project, out, force)
     with Cache(cache_folder(project)) as cache:
         schedule, _ = render_site(project, base_url, withdraw, cache)  # nothing is recorded unless it builds
-    old, _ = read_record(project / "content")
-    write_record(project / "content", record_publication(schedule, old, publication_time(), set(withdraw)))
-    return build(project, out, base_url, force)
+    content = project / "content"
+    old, _ = read_record(content)
+    record, recordings = record_publication(schedule, old, publication_time(), set(withdraw))
+    report = publication_report(recordings, moving_old_record=(content / OLD_RECORD).is_file())
+    write_record_folder(content, record.sessions)
+    return build(project, out, base_url, force), report
+
+
+def resolve(project: Path) -> list[Resolution]:
+    """After a merge conflict in content/published/: keep each session's side with the higher SEQUENCE."""
+    resolved, problems = resolve_conflicts(project / "content")
+    if problems:
+        raise ContentError(problems)
+    return resolved
 
 
 def check(project: Path, base_url: str | None = None) -> Schedule:

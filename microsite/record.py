@@ -1,9 +1,10 @@
-"""What subscribers' calendars were last given: content/published.yaml, read, applied and written.
+"""What subscribers' calendars were last given: content/published/, read, applied and recorded anew.
 
 Calendar apps keep an event until the feed says otherwise, and apply a change only when its
 SEQUENCE rises. So the build needs a memory of what was published, kept where every machine that
-builds the site finds it: content/published.yaml, committed with the content. It is written only
-by `python build.py publish`; an ordinary build only reads it and applies it as its own step
+builds the site finds it: content/published/, one file per session (microsite.record_files),
+committed with the content. It is written only by `python build.py publish` (and `resolve`
+after a merge conflict); an ordinary build only reads it and applies it as its own step
 after reading the content: an unchanged session keeps its recorded SEQUENCE and time stamps (so
 its bytes never change); a new or changed one gets the SEQUENCE and stamp that publishing would
 record, and is marked pending until it is recorded. Comparing with the record, not with the last
@@ -15,43 +16,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .formatting import iso_minutes
+from .formatting import iso_minutes, moment
 from .history import source_date_epoch
 from .model import Change, ContentError, Problem, Schedule, Session
-from .sourcefile import Mapping, Sequence, YamlParser, parse_yaml, read_yaml
+from .record_files import OLD_RECORD, RECORD_FOLDER, WITHDRAWN, Recorded, read_record_folder
+from .sourcefile import YamlParser, parse_yaml
 
-RECORD_NAME = "published.yaml"
 UNPUBLISHED = "unpublished"  # the code of the warning about changes not yet recorded
-HEADER = """\
-# What subscribers' calendars were last given. Written by `python build.py publish`; commit it
-# with the content change it records, and do not edit it by hand. README.md explains it under
-# "Changing a published schedule".
-"""
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One session as it was last published."""
-
-    sequence: int
-    modified: datetime
-    fingerprint: str
-    start: datetime  # for "moved from" and the change log
-    location: str
-    status: str
-    moved_from: datetime | None
-    line: int = 0  # where its entry starts in published.yaml; 0 for an entry not yet written
 
 
 @dataclass(frozen=True)
 class Record:
     sessions: dict[str, Recorded] = field(default_factory=dict)
-    changes: tuple[Change, ...] = ()  # newest first
+
+    def changes(self, site_title: str) -> tuple[Change, ...]:
+        """Every published change, newest first; the sessions of the first publication as one line."""
+        first: dict[datetime, int] = {}
+        changes = []
+        for session_id, entry in sorted(self.sessions.items()):
+            for change in entry.changes:
+                if change.kind == "published":
+                    first[change.at] = first.get(change.at, 0) + 1
+                else:
+                    changes.append(change)
+        changes += [Change(at, "published", "", site_title, "", str(count)) for at, count in first.items()]
+        return tuple(sorted(changes, key=lambda change: change.at, reverse=True))  # stable: sessions in id order
 
 
 def fingerprint(session: Session) -> str:
@@ -62,41 +55,10 @@ def fingerprint(session: Session) -> str:
 
 
 def read_record(content: Path, parse_yaml: YamlParser = parse_yaml) -> tuple[Record, list[Problem]]:
-    """Read content/published.yaml; a missing file means nothing has been published yet."""
-    path = content / RECORD_NAME
-    shown = f"{content.name}/{RECORD_NAME}"
-    if not path.is_file():
-        return Record(), []
-    data, found = read_yaml(path, shown, parse_yaml)
-    if found:
-        return Record(), found
-    try:
-        return _record_from(data or Mapping()), []
-    except (KeyError, ValueError, TypeError, AttributeError) as error:
-        return Record(), [Problem(shown, getattr(data, "line", 1), (
-            f"is damaged ({error}); restore it from git (`git checkout -- {shown}`): it is written by"
-            " `python build.py publish` and is not edited by hand"))]
-
-
-def _record_from(data: Mapping) -> Record:
-    sessions = {}
-    entries = data.get("sessions") or Mapping()
-    for session_id, entry in entries.items():
-        moved_from = entry.get("moved_from") or ""
-        sessions[session_id] = Recorded(
-            sequence=int(entry["sequence"]), modified=_utc(entry["modified"]), fingerprint=entry["fingerprint"],
-            start=datetime.fromisoformat(entry["start"]), location=entry.get("location") or "",
-            status=entry["status"], moved_from=datetime.fromisoformat(moved_from) if moved_from else None,
-            line=entries.key_lines[session_id])
-    changes = tuple(
-        Change(at=_utc(item["at"]), kind=item["kind"], session_id=item["session"], title=item["title"],
-               before=item.get("before") or "", after=item.get("after") or "")
-        for item in (data.get("changes") or Sequence()))
-    return Record(sessions, changes)
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    """Read content/published/; a missing folder means nothing has been published yet."""
+    entries, problems = read_record_folder(content, parse_yaml)
+    errors = [problem for problem in problems if not problem.is_warning]
+    return (Record(), errors) if errors else (Record(entries), problems)
 
 
 def apply_record(schedule: Schedule, record: Record, withdrawing: frozenset[str] = frozenset()) -> Schedule:
@@ -106,12 +68,12 @@ def apply_record(schedule: Schedule, record: Record, withdrawing: frozenset[str]
     before its last record) and gets the SEQUENCE that publishing will record. A published session
     missing from the content is an error, unless `withdrawing` names it (`publish --withdraw`).
     """
-    ghosts = [Problem(f"content/{RECORD_NAME}", recorded.line, (
+    ghosts = [Problem(f"content/{RECORD_FOLDER}/{session_id}.yaml", 1, (
         f"session '{session_id}' was published but is no longer in content/sessions.yaml, so subscribers"
         f" would keep it as a ghost; to cancel it, put its entry back with `status: cancelled`;"
         f" to remove it anyway, run `python build.py publish --withdraw {session_id}`"))
         for session_id, recorded in sorted(record.sessions.items())
-        if schedule.session(session_id) is None and session_id not in withdrawing]
+        if recorded.status != WITHDRAWN and schedule.session(session_id) is None and session_id not in withdrawing]
     if ghosts:
         raise ContentError([*ghosts, *schedule.warnings])
     pending_at = _not_before_record(record, schedule.content_changed_at)
@@ -122,7 +84,7 @@ def apply_record(schedule: Schedule, record: Record, withdrawing: frozenset[str]
         sessions.append(replace(session, sequence=entry.sequence, modified=entry.modified,
                                 moved_from=entry.moved_from, is_pending=entry is not recorded))
     notices = _pending_notice(sessions) if record.sessions else []
-    return replace(schedule, sessions=tuple(sessions), changes=record.changes,
+    return replace(schedule, sessions=tuple(sessions), changes=record.changes(schedule.site.title),
                    warnings=tuple(sorted([*schedule.warnings, *notices])))
 
 
@@ -130,13 +92,14 @@ def _entry_for(session: Session, recorded: Recorded | None, at: datetime) -> Rec
     """The record's entry for a session published at `at`: the old one if nothing changed, else
     the next SEQUENCE (0 for a new session), stamped `at`, remembering where a moved session was."""
     current = fingerprint(session)
-    if recorded is not None and recorded.fingerprint == current:
+    if recorded is not None and recorded.status != WITHDRAWN and recorded.fingerprint == current:
         return recorded
-    moved = recorded is not None and recorded.start != session.start
+    moved = recorded is not None and recorded.status != WITHDRAWN and recorded.start != session.start
     return Recorded(
         sequence=0 if recorded is None else recorded.sequence + 1, modified=at, fingerprint=current,
         start=session.start, location=session.location, status=session.status,
-        moved_from=recorded.start if moved else (recorded.moved_from if recorded else None))
+        moved_from=recorded.start if moved else (recorded.moved_from if recorded else None),
+        changes=recorded.changes if recorded else ())
 
 
 def _not_before_record(record: Record, moment: datetime) -> datetime:
@@ -153,7 +116,7 @@ def _pending_notice(sessions: list[Session]) -> list[Problem]:
     names = ", ".join(f"'{s.id}'" for s in pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
     return [Problem("content/sessions.yaml", pending[0].source_line, (
         f"{len(pending)} session{'s' * (len(pending) != 1)} new or changed since the last publication ({names});"
-        " run `python build.py publish` to record them, then commit content/published.yaml with your change"),
+        f" run `python build.py publish` to record them, then commit content/{RECORD_FOLDER}/ with your change"),
         is_warning=True, code=UNPUBLISHED)]
 
 
@@ -164,33 +127,53 @@ def publication_time(environ: dict[str, str] | None = None) -> datetime:
     return source_date_epoch(environ) or datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def record_publication(schedule: Schedule, old: Record, now: datetime, withdraw: set[str]) -> Record:
-    """The record after publishing `schedule`: changed sessions get SEQUENCE + 1 and `now`."""
+@dataclass(frozen=True)
+class Recording:
+    """What one publication recorded for one session, as `publish` reports it."""
+
+    session_id: str
+    what: str  # new, changed, moved, cancelled, reinstated, relocated, withdrawn (several joined by ", ")
+    sequence: int
+    changes: tuple[Change, ...]
+
+
+def record_publication(schedule: Schedule, old: Record, now: datetime,
+                       withdraw: set[str]) -> tuple[Record, list[Recording]]:
+    """The record after publishing `schedule`, and what changed: changed sessions get SEQUENCE + 1 and `now`."""
     listed = {session.id for session in schedule.sessions}
-    problems = [Problem(f"content/{RECORD_NAME}", 0, f"--withdraw {name}: no published session has this id; check it")
-                for name in sorted(withdraw - set(old.sessions))]
+    withdrawable = {name for name, entry in old.sessions.items() if entry.status != WITHDRAWN}
+    problems = [Problem(f"content/{RECORD_FOLDER}", 0, f"--withdraw {name}: no published session has this id; check it")
+                for name in sorted(withdraw - withdrawable)]
     problems += [Problem("content/sessions.yaml", 0, (
         f"--withdraw {name}: the session is still listed; delete its entry first")) for name in sorted(withdraw & listed)]
     if problems:
         raise ContentError(problems)
-    first_publication = not old.sessions and not old.changes
+    first_publication = not old.sessions
     now = _not_before_record(old, now)
-    sessions, changes = {}, []
+    sessions = {name: entry for name, entry in old.sessions.items() if entry.status == WITHDRAWN}
+    recordings = []
     for session in schedule.sessions:
         recorded = old.sessions.get(session.id)
-        sessions[session.id] = entry = _entry_for(session, recorded, now)
-        if entry is not recorded and not first_publication:
-            changes += _changes_of(session, recorded, now)
+        entry = _entry_for(session, recorded, now)
+        if entry is not recorded:
+            found = ([Change(now, "published", session.id, session.topic.title, "", "")] if first_publication
+                     else _changes_of(session, recorded, now))
+            entry = replace(entry, changes=(*entry.changes, *found))
+            what = ", ".join(change.kind for change in found if change.kind != "published") or (
+                "new" if recorded is None or recorded.status == WITHDRAWN else "changed")
+            recordings.append(Recording(session.id, what.replace("added", "new"), entry.sequence, tuple(found)))
+        sessions[session.id] = entry
     for name in sorted(withdraw):
-        changes.append(Change(now, "withdrawn", name, name, "", ""))
-    if first_publication and schedule.sessions:
-        changes.append(Change(now, "published", "", schedule.site.title, "", str(len(schedule.sessions))))
-    return Record(sessions, (*changes, *old.changes))
+        gone = Change(now, "withdrawn", name, name, "", "")
+        sessions[name] = entry = replace(old.sessions[name], status=WITHDRAWN, sequence=old.sessions[name].sequence + 1,
+                                         modified=now, changes=(*old.sessions[name].changes, gone))
+        recordings.append(Recording(name, "withdrawn", entry.sequence, (gone,)))
+    return Record(sessions), recordings
 
 
 def _changes_of(session: Session, recorded: Recorded | None, now: datetime) -> list[Change]:
     title = session.topic.title
-    if recorded is None:
+    if recorded is None or recorded.status == WITHDRAWN:
         return [Change(now, "added", session.id, title, "", iso_minutes(session.start))]
     found = []
     if recorded.status != session.status:
@@ -203,36 +186,20 @@ def _changes_of(session: Session, recorded: Recorded | None, now: datetime) -> l
     return found
 
 
-def record_text(record: Record) -> str:
-    """published.yaml's text: fixed order, every string quoted, so its diffs are easy to review."""
-    lines = [HEADER, "sessions:"] if record.sessions else [HEADER, "sessions: {}"]
-    for name, entry in sorted(record.sessions.items()):
-        lines += [f"  {name}:",
-                  f"    sequence: {entry.sequence}",
-                  f"    modified: {_stamp(entry.modified)}",
-                  f"    fingerprint: {entry.fingerprint}",
-                  f"    start: {json.dumps(entry.start.isoformat())}",
-                  f"    location: {json.dumps(entry.location, ensure_ascii=False)}",
-                  f"    status: {entry.status}",
-                  f"    moved_from: {json.dumps(entry.moved_from.isoformat() if entry.moved_from else '')}"]
-    lines.append("changes:" if record.changes else "changes: []")
-    for change in record.changes:
-        lines += [f"  - at: {_stamp(change.at)}",
-                  f"    kind: {change.kind}",
-                  f"    session: {json.dumps(change.session_id)}",
-                  f"    title: {json.dumps(change.title, ensure_ascii=False)}",
-                  f"    before: {json.dumps(change.before, ensure_ascii=False)}",
-                  f"    after: {json.dumps(change.after, ensure_ascii=False)}"]
-    return "\n".join(lines) + "\n"
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def write_record(content: Path, record: Record) -> None:
-    """Replace published.yaml in one step, so an interrupted publish leaves the old record whole."""
-    target = content / RECORD_NAME
-    staging = content / f".{RECORD_NAME}.new-{os.getpid()}"
-    staging.write_text(record_text(record), encoding="utf-8", newline="\n")
-    os.replace(staging, target)
+def publication_report(recordings: list[Recording], moving_old_record: bool = False) -> list[str]:
+    """What `publish` prints: one line per session it recorded, with its new SEQUENCE."""
+    converted = [f"Moved content/{OLD_RECORD} into content/{RECORD_FOLDER}/, one file per session;"
+             f" commit both (git add content/)."] if moving_old_record else []
+    if not recordings:
+        return [*converted, "Nothing new to record: every session is as subscribers were last given it."]
+    width = max(len(r.session_id) for r in recordings)
+    what_width = max(len(r.what) for r in recordings)
+    lines = [f"Recorded {len(recordings)} session{'s' * (len(recordings) != 1)} in content/{RECORD_FOLDER}/"
+             " (commit it with your change):"]
+    for recording in recordings:
+        moved = next((c for c in recording.changes if c.kind == "moved"), None)
+        detail = (f"  from {moment(datetime.fromisoformat(moved.before))}"
+                  f" to {moment(datetime.fromisoformat(moved.after))}") if moved else ""
+        lines.append(f"  {recording.what:<{what_width}}  {recording.session_id:<{width}}"
+                     f"  SEQUENCE {recording.sequence}{detail}")
+    return [*converted, *lines]

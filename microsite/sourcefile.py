@@ -36,7 +36,8 @@ class Sequence(list):
 
 @dataclass(frozen=True)
 class Text:
-    """A file's text (BOM dropped, line endings made \\n), or why it could not be read."""
+    """A file's text (BOM dropped, line endings made \\n), or why it could not be read (or, for a
+    merge conflict left in it, why it cannot be used: then the text is kept)."""
 
     text: str
     problem: Problem | None = None
@@ -57,7 +58,21 @@ def read_text(path: Path, shown_as: str) -> Text:
         return Text("", Problem(shown_as, line, (
             f"byte 0x{data[error.start]:02x} is not UTF-8; save the file with UTF-8 encoding"
             " (in VS Code: 'Reopen with Encoding', then 'Save with Encoding', UTF-8)")))
-    return Text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if line := conflict_line(text):
+        return Text(text, Problem(shown_as, line, (
+            "a merge conflict's markers are still here (<<<<<<<, ======= and >>>>>>>); keep the lines you want"
+            " from each side and delete the three marker lines"), code=MERGE_CONFLICT))
+    return Text(text)
+
+
+MERGE_CONFLICT = "merge-conflict"  # the code of the problem above; its text is kept for `resolve`
+
+
+def conflict_line(text: str) -> int:
+    """The line of the first merge-conflict marker git leaves in a file, or 0."""
+    match = re.search(r"^<<<<<<<(?: |$)", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 def _line_of(node: yaml.Node) -> int:

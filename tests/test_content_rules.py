@@ -13,6 +13,19 @@ from conftest import apply_files, run_build, tree_digest
 SESSIONS = "content/sessions.yaml"
 TOPIC = "content/topics/alpha.md"
 SITE = "content/site.yaml"
+RECORD = "content/published/alpha-1.yaml"
+RECORDED = """\
+# What subscribers' calendars were last given for this session.
+# (a comment line)
+sequence: 0
+modified: 2023-01-01T00:00:00Z
+fingerprint: 0123456789abcdef
+start: "2023-02-17T12:00:00-05:00"
+location: ""
+status: scheduled
+moved_from: ""
+changes: []
+"""
 SITE_HEAD = ("title: T\norganisation: O\ndescription: D\ntime_zone: America/Detroit\n"
              "time_zone_label: Eastern Time\n")
 
@@ -204,6 +217,21 @@ BAD_INPUTS = [
         " line above; start it at column 3, under `id:` (a field of the same entry)"]),
     ("sessions.yaml only blank lines", {SESSIONS: "\n\n   \n"}, [
         "content/sessions.yaml:1: lists no sessions; add entries that start with `- id:`"]),
+    ("a merge conflict left in sessions.yaml",
+     {SESSIONS: session().replace("  start: 12:00\n", "<<<<<<< HEAD\n  start: 12:00\n=======\n  start: 13:00\n>>>>>>> main\n")}, [
+        "content/sessions.yaml:4: a merge conflict's markers are still here (<<<<<<<, ======= and >>>>>>>); keep"
+        " the lines you want from each side and delete the three marker lines"]),
+    ("a merge conflict in the publication record", {RECORD: RECORDED.replace(
+        "sequence: 0\n", "<<<<<<< HEAD\nsequence: 1\n=======\nsequence: 2\n>>>>>>> main\n")}, [
+        "content/published/alpha-1.yaml:3: has a merge conflict: two branches published changes to session"
+        " 'alpha-1'; run `python build.py resolve`, which keeps the side with the higher SEQUENCE"]),
+    ("a publication record edited by hand", {RECORD: RECORDED.replace("sequence: 0", "sequence: one")}, [
+        "content/published/alpha-1.yaml:3: is damaged (invalid literal for int() with base 10: 'one'); restore it"
+        " from git (`git checkout -- content/published/alpha-1.yaml`): it is written by `python build.py publish`"
+        " and is not edited by hand"]),
+    ("a stray file in the publication record", {"content/published/notes.txt": "to do\n"}, [
+        "content/published/notes.txt: is not part of the publication record, which holds only"
+        " `<session id>.yaml` files written by `python build.py publish`; move it out of content/published/"]),
     ("no content folder", {SITE: None, TOPIC: None, SESSIONS: None}, [
         "content: folder not found at content/; run the build from the project folder"
         " (the one holding content/ and layouts/)"]),

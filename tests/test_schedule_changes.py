@@ -113,7 +113,12 @@ def test_previews_and_undone_edits_do_not_inflate_sequence(published):
 def test_publishing_records_the_change_once(published):
     original = events_by_uid(published / "site/schedule.ics")
     move_and_cancel(published)
-    assert run_build(published, "publish", env={"SOURCE_DATE_EPOCH": T2}).returncode == 0
+    publication = run_build(published, "publish", env={"SOURCE_DATE_EPOCH": T2})
+    assert publication.returncode == 0, publication.stderr
+    assert publication.stdout.splitlines()[:3] == [  # what the editor is told was recorded
+        "Recorded 2 sessions in content/published/ (commit it with your change):",
+        "  moved      alpha-2  SEQUENCE 1  from Tuesday, March 28, 2023, noon to Thursday, March 30, 2023, 1:00 p.m.",
+        "  cancelled  beta-1   SEQUENCE 1"]
     after_publish = events_by_uid(published / "site/schedule.ics")
     assert after_publish["alpha-1@schedule.example.org"] == original["alpha-1@schedule.example.org"]
     assert field(after_publish["alpha-2@schedule.example.org"], "SEQUENCE") == "1"
@@ -123,9 +128,10 @@ def test_publishing_records_the_change_once(published):
     assert rebuilt.returncode == 0 and rebuilt.stderr == ""
     assert events_by_uid(published / "site/schedule.ics") == after_publish
     # A second publish without changes records nothing new.
-    record = (published / "content/published.yaml").read_text()
-    assert run_build(published, "publish", env={"SOURCE_DATE_EPOCH": "1800000000"}).returncode == 0
-    assert (published / "content/published.yaml").read_text() == record
+    record = {path.name: path.read_text() for path in (published / "content/published").iterdir()}
+    again = run_build(published, "publish", env={"SOURCE_DATE_EPOCH": "1800000000"})
+    assert again.stdout.startswith("Nothing new to record: every session is as subscribers were last given it.")
+    assert {path.name: path.read_text() for path in (published / "content/published").iterdir()} == record
 
 
 def test_cancelled_and_moved_sessions_are_shown_in_words_everywhere(published):
@@ -169,7 +175,7 @@ def test_removing_a_published_session_is_refused_until_withdrawn(published):
     before = (published / "site/schedule.ics").read_bytes()
     result = run_build(published)
     assert result.returncode == 1
-    assert result.stderr.splitlines()[0].startswith("content/published.yaml:")
+    assert result.stderr.splitlines()[0].startswith("content/published/beta-1.yaml:1: ")
     assert result.stderr.splitlines()[0].endswith(
         ": session 'beta-1' was published but is no longer in content/sessions.yaml, so subscribers would keep"
         " it as a ghost; to cancel it, put its entry back with `status: cancelled`; to remove it anyway,"
@@ -177,8 +183,16 @@ def test_removing_a_published_session_is_refused_until_withdrawn(published):
     assert (published / "site/schedule.ics").read_bytes() == before
     withdrawn = run_build(published, "publish", "--withdraw", "beta-1", env={"SOURCE_DATE_EPOCH": T2})
     assert withdrawn.returncode == 0, withdrawn.stderr
+    assert "  withdrawn  beta-1  SEQUENCE 1" in withdrawn.stdout
     assert "beta-1" not in events_by_uid(published / "site/schedule.ics")
     assert "Removed from the schedule: session beta-1." in (published / "site/changes/index.html").read_text()
+    # The ID is remembered: a session given it again later is new to calendars, above the old SEQUENCE.
+    edit(published, "content/sessions.yaml", "- id: alpha-1", "- id: beta-1\n  topic: beta\n  date: 2023-05-02"
+         "\n  start: 12:00\n  end: 13:00\n- id: alpha-1")
+    again = run_build(published, "publish", env={"SOURCE_DATE_EPOCH": T2})
+    assert again.returncode == 0, again.stderr
+    assert "  new  beta-1  SEQUENCE 2" in again.stdout
+    assert field(events_by_uid(published / "site/schedule.ics")["beta-1@schedule.example.org"], "SEQUENCE") == "2"
 
 
 def test_add_to_calendar_links_across_a_dst_change(published):
