@@ -40,6 +40,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-cache", action="store_true",
                         help="build everything afresh without reading or writing .cache/ (the output is the same)")
     parser.add_argument("--base-url", help="absolute URL the site is published at; overrides content/site.yaml")
+    parser.add_argument("--deploy-url", metavar="URL",
+                        help="with check: the address a deploy publishes at; warns if it is not base_url")
     parser.add_argument("--withdraw", action="append", default=[], metavar="ID",
                         help="with publish: remove this published session for good (repeatable)")
     parser.add_argument("--port", type=int, default=8000, help="with serve: the port (default: 8000)")
@@ -49,6 +51,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.withdraw and args.command != "publish":
         parser.error("--withdraw goes with publish: python build.py publish --withdraw ID")
+    if args.deploy_url and args.command != "check":
+        parser.error("--deploy-url goes with check: python build.py check --deploy-url URL")
     return args
 
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "resolve":
             return resolve(args.project)
         if args.command == "check":
-            schedule = microsite.check(args.project, args.base_url)
+            schedule = microsite.check(args.project, args.base_url, args.deploy_url)
         elif args.command == "publish":
             schedule, report = microsite.publish(args.project, out, args.base_url, frozenset(args.withdraw),
                                                  args.force)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cache import Cache
 from .calendars import assemble_calendar, render_calendars, serialise_events
-from .check import check_feeds, check_links
+from .check import check_deploy_address, check_feeds, check_links
 from .hosting import render_host_config
 from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
@@ -99,10 +99,11 @@ def resolve(project: Path) -> list[Resolution]:
     return resolved
 
 
-def check(project: Path, base_url: str | None = None) -> Schedule:
+def check(project: Path, base_url: str | None = None, deploy_url: str | None = None) -> Schedule:
     """Everything a build checks, plus links, anchors and feeds; write nothing.
 
     Changes not yet recorded by `publish` are errors here: this is the gate before publishing.
+    `deploy_url`, the address a deploy publishes at, is compared with the site's own.
     """
     with Cache(cache_folder(project)) as cache:
         schedule, files = render_site(project, base_url, cache=cache)
@@ -110,6 +111,9 @@ def check(project: Path, base_url: str | None = None) -> Schedule:
     problems += [replace(p, is_warning=False) for p in schedule.warnings if p.code == UNPUBLISHED]
     if problems:
         raise ContentError([*problems, *(p for p in schedule.warnings if p.code != UNPUBLISHED)])
+    if deploy_url:
+        schedule = replace(schedule, warnings=(*schedule.warnings,
+                                               *check_deploy_address(project / "content", schedule, deploy_url)))
     return schedule
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from datetime import timezone
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .model import OutputFile, Problem, Schedule
@@ -98,3 +99,24 @@ def check_feeds(files: list[OutputFile], schedule: Schedule) -> list[Problem]:
             problems.append(Problem(f"site/{file.path}", 0, f"cannot be read by vobject ({error!r});"
                                     " please report this as a bug"))
     return problems
+
+
+def check_deploy_address(content: Path, schedule: Schedule, deploy_url: str) -> list[Problem]:
+    """A warning when a deploy publishes the site at another address than its `base_url`: its
+    absolute links and feed addresses would point elsewhere, and calendar IDs name base_url's host."""
+    site_url = schedule.site.base_url
+    if _comparable(deploy_url) == _comparable(site_url):
+        return []
+    text = (content / "site.yaml").read_text(encoding="utf-8-sig")
+    line = next((number for number, source in enumerate(text.splitlines(), start=1)
+                 if source.startswith("base_url:")), 0)
+    return [Problem(f"{content.name}/site.yaml", line, (
+        f"this deploy publishes the site at {deploy_url}, but `base_url` is {site_url}, which its absolute"
+        " links, feed addresses and calendar IDs use; set `base_url` to the deploy's address (before the"
+        " first publication: a new host gives every event a new ID), or give the deploy base_url's address"
+        " (for GitHub Pages: Settings > Pages > Custom domain)"), is_warning=True)]
+
+
+def _comparable(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.path.rstrip("/") + "/"

@@ -49,3 +49,21 @@ def test_unrecorded_changes_fail_the_check(make_project):
     assert "1 session new or changed since the last publication ('alpha-1'); run `python build.py publish`" in result.stderr
     assert run_build(project, "publish").returncode == 0
     assert run_build(project, "check").returncode == 0
+
+
+def test_a_deploy_at_another_address_is_warned_of(make_project):
+    """The deploy job passes the address GitHub Pages publishes at; base_url stays the one source."""
+    project = make_project()
+    same = run_build(project, "check", "--deploy-url", "https://SCHEDULE.example.org")  # case and slash aside
+    assert same.returncode == 0 and same.stderr == "", same.stderr
+    elsewhere = run_build(project, "check", "--deploy-url", "https://owner.github.io/ally/",
+                          env={"GITHUB_ACTIONS": "true"})
+    assert elsewhere.returncode == 0  # a warning: the deploy goes on
+    warning = ("content/site.yaml:6: warning: this deploy publishes the site at https://owner.github.io/ally/, but"
+               " `base_url` is https://schedule.example.org/, which its absolute links, feed addresses and calendar"
+               " IDs use; set `base_url` to the deploy's address (before the first publication: a new host gives"
+               " every event a new ID), or give the deploy base_url's address (for GitHub Pages: Settings > Pages >"
+               " Custom domain)")
+    # On GitHub Actions every problem is also an annotation on its file and line.
+    assert elsewhere.stderr.splitlines() == [f"::warning file=content/site.yaml,line=6::{warning}"]
+    assert run_build(project, "--deploy-url", "https://x.org/").returncode == 2  # only check takes it

@@ -42,4 +42,9 @@ def test_pull_requests_are_checked_and_main_is_deployed_to_pages():
         name for name in uses if name.startswith(("actions/configure-pages", "actions/upload", "actions/deploy"))]
     assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert "refs/heads/main" in deploy["if"]
-    assert "--base-url" in " ".join(step.get("run", "") for step in deploy["steps"])
+    deploy_runs = " ".join(step.get("run", "") for step in deploy["steps"])
+    # content/site.yaml's base_url is the one address: the deploy compares Pages' with it, never overrides it.
+    assert "--base-url" not in deploy_runs and "SITE_BASE_URL" not in WORKFLOW.read_text()
+    assert 'build.py check --deploy-url "$PAGES_BASE_URL/"' in deploy_runs
+    assert any(step.get("env", {}).get("PAGES_BASE_URL") == "${{ steps.pages.outputs.base_url }}"
+               for step in deploy["steps"])
