@@ -10,6 +10,9 @@
                                   also forget a published session deleted from sessions.yaml
   python build.py resolve         after a merge conflict in content/published/: keep each
                                   session's side with the higher SEQUENCE
+  python build.py host-config nginx
+                                  print the configuration for nginx (or caddy; apache and netlify
+                                  print what the site holds as .htaccess and _headers)
 
 Content problems are printed as `path:line: problem; fix`, and the previous site is left as it was.
 """
@@ -29,8 +32,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Field-by-field help for content/ is in README.md, under 'The editor's guide'.")
-    parser.add_argument("command", nargs="?", choices=["build", "serve", "check", "publish", "resolve"], default="build",
-                        help="what to do (default: build)")
+    parser.add_argument("command", nargs="?", choices=["build", "serve", "check", "publish", "resolve", "host-config"],
+                        default="build", help="what to do (default: build)")
+    parser.add_argument("server", nargs="?", choices=["nginx", "caddy", "apache", "netlify"],
+                        help="with host-config: the server to print the configuration for")
     parser.add_argument("--project", type=Path, default=PROJECT,
                         help="folder holding content/ and layouts/ (default: the folder of build.py)")
     parser.add_argument("--out", type=Path,
@@ -51,6 +56,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.withdraw and args.command != "publish":
         parser.error("--withdraw goes with publish: python build.py publish --withdraw ID")
+    if (args.server is None) == (args.command == "host-config"):
+        parser.error("host-config takes the server: python build.py host-config nginx (or caddy, apache, netlify)")
     if args.deploy_url and args.command != "check":
         parser.error("--deploy-url goes with check: python build.py check --deploy-url URL")
     return args
@@ -70,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "resolve":
             return resolve(args.project)
+        if args.command == "host-config":
+            print(microsite.host_config(args.project, args.server, args.base_url), end="")
+            return 0
         if args.command == "check":
             schedule = microsite.check(args.project, args.base_url, args.deploy_url)
         elif args.command == "publish":

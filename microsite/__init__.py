@@ -11,7 +11,7 @@ from pathlib import Path
 from .cache import Cache
 from .calendars import assemble_calendar, render_calendars, serialise_events
 from .check import check_deploy_address, check_feeds, check_links
-from .hosting import render_host_config
+from .hosting import HOST_CONFIGS, render_host_config
 from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
 from .pages import copy_assets, render_page, render_pages, template_environment
@@ -22,8 +22,8 @@ from .schedule_json import render_schedule_json
 from .sourcefile import parse_yaml
 from .write import check_outputs, write_site
 
-__all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "publish", "render_site",
-           "resolve"]
+__all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "host_config", "publish",
+           "render_site", "resolve"]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
@@ -69,11 +69,12 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
     layouts = template_environment(project / "layouts", cache.compiled_layouts())
     calendars = render_calendars(schedule, cache.serialising_events(serialise_events),
                                  cache.assembling_calendars(assemble_calendar))
-    yield from render_pages(schedule, layouts, cache.rendering_pages(render_page, project / "layouts"))
-    yield from copy_assets(project / "layouts")
+    assets, asset_paths = copy_assets(project / "layouts")
+    yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"))
+    yield from assets
     yield from calendars
     yield from render_schedule_json(schedule)
-    yield from render_host_config(schedule, calendars)
+    yield from render_host_config(schedule.site)
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),
@@ -115,6 +116,13 @@ def check(project: Path, base_url: str | None = None, deploy_url: str | None = N
         schedule = replace(schedule, warnings=(*schedule.warnings,
                                                *check_deploy_address(project / "content", schedule, deploy_url)))
     return schedule
+
+
+def host_config(project: Path, server: str, base_url: str | None = None) -> str:
+    """The configuration a server reads outside the site (nginx, Caddy), or that the site holds
+    (apache: .htaccess, netlify: _headers), for this project's site settings."""
+    schedule = read_schedule(project / "content", base_url)
+    return HOST_CONFIGS[server](schedule.site)
 
 
 def cache_folder(project: Path) -> Path:

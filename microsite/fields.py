@@ -140,6 +140,20 @@ def attendance_mode(value: str) -> str:
     return value
 
 
+_FRAME_SOURCE = re.compile(r"'self'|https://(\*\.)?[a-z0-9.-]+(:[0-9]+)?(/[^\s;,'\"]*)?")
+
+
+def frame_ancestors(value: str) -> str:
+    """CSP frame-ancestors: 'none', or 'self' and https:// origins that may frame the pages."""
+    sources = value.split()
+    if value.strip() == "'none'":
+        return "'none'"
+    if not sources or not all(_FRAME_SOURCE.fullmatch(source) for source in sources):
+        raise FieldError(f"'{value}' is not a list of who may frame the pages; write 'none' (the default),"
+                         " or 'self' and https:// addresses separated by spaces, e.g. 'self' https://example.org")
+    return " ".join(sources)
+
+
 def whole_hours(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 168:
         raise FieldError(f"'{value}' is not a number of hours from 1 to 168; e.g. 12")

@@ -47,6 +47,7 @@ class Site:
     contact_email: str  # empty when the program has not published one; pages then leave it out
     feed_refresh_hours: int  # how often calendar apps are asked to poll the feed
     attendance_mode: str = ""  # "in person", "online" or "mixed"; empty while the program has not said
+    frame_ancestors: str = "'none'"  # who may show the pages in a frame (CSP frame-ancestors)
 
     @property
     def zone(self) -> ZoneInfo:

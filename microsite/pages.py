@@ -6,6 +6,9 @@ in docs/architecture.md for layout authors. A partial included by a layout sees 
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ from markupsafe import Markup
 
 from . import formatting, links
 from .documents import is_editor_scratch
+from .hosting import content_security_policy
 from .model import ContentError, OutputFile, Problem, Schedule
 from .structured import event_json_ld
 
@@ -74,13 +78,15 @@ def _strict(filter_function: Callable) -> Callable:
     return checked
 
 
-def site_pages(schedule: Schedule) -> list[PageToRender]:
+def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]:
     """Every page of the site, each with exactly the values its layout is given."""
+    policy = content_security_policy(schedule.site, in_meta=True)
+
     def page(layout: str, path: str, source: str = "", feed_path: str = "schedule.ics", **values) -> PageToRender:
-        # Every layout gets the site, the free pages (for the navigation), its own path and the feed
-        # it offers; then its own values.
+        # Every layout gets the site, the free pages (for the navigation), its own path, the feed it
+        # offers, the assets' published paths and the security policy; then its own values.
         context = {"site": schedule.site, "pages": schedule.pages, "page_path": path, "feed_path": feed_path,
-                   **values}
+                   "assets": assets, "security_policy": policy, **values}
         return PageToRender(layout, path, tuple(sorted(context.items())), source or f"layouts/{layout}")
 
     return [
@@ -101,7 +107,7 @@ def site_pages(schedule: Schedule) -> list[PageToRender]:
     ]
 
 
-def render_pages(schedule: Schedule, layouts: jinja2.Environment,
+def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[str, str],
                  render: Callable[[jinja2.Environment, PageToRender], OutputFile] | None = None,
                  ) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
@@ -112,7 +118,7 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment,
     """
     render = render or render_page
     problems: list[Problem] = []
-    for page in site_pages(schedule):
+    for page in site_pages(schedule, assets):
         try:
             yield render(layouts, page)
         except ContentError as error:
@@ -127,7 +133,13 @@ def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
         return formatting.relative_url(target, page.file_path)
 
     values = dict(page.context)
-    context = {**values, "link": link, "absolute": values["site"].absolute}
+
+    def asset(name: str) -> str:
+        if name not in values["assets"]:
+            raise _MissingAsset(name)
+        return link(values["assets"][name])
+
+    context = {**values, "link": link, "asset": asset, "absolute": values["site"].absolute}
     try:
         text = layouts.get_template(page.layout).render(context)
     except jinja2.TemplateSyntaxError as error:
@@ -138,10 +150,18 @@ def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
         raise ContentError([Problem(line[0] or f"layouts/{page.layout}", line[1], (
             f"{error.message}; check the spelling of the name, or that this layout receives it"
             " (docs/architecture.md lists what each layout receives)"))]) from None
+    except _MissingAsset as error:
+        line = _template_line(error, layouts)
+        raise ContentError([Problem(line[0] or f"layouts/{page.layout}", line[1], (
+            f"asset('{error}') names no file in layouts/assets/; check the name"))]) from None
     except jinja2.TemplateNotFound as error:
         raise ContentError([Problem(f"layouts/{page.layout}", 0, (
             f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
     return OutputFile(page.file_path, text.encode("utf-8"), page.source)
+
+
+class _MissingAsset(LookupError):
+    """asset(name) for a name that is not in layouts/assets/."""
 
 
 def _feed_updated(schedule: Schedule) -> str:
@@ -170,15 +190,47 @@ def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, 
     return found
 
 
-def copy_assets(layouts: Path) -> list[OutputFile]:
-    """The layouts' static files (CSS, icons, script), copied byte for byte."""
+def copy_assets(layouts: Path) -> tuple[list[OutputFile], dict[str, str]]:
+    """The layouts' static files, each published under a name that carries its content's hash
+    (`style.css` as `assets/style.3f9a1c2b.css`), so hosts may keep it for a year
+    (microsite.hosting): a changed file gets a new address. Returns the files and, for each name
+    in layouts/assets/, its published path, which layouts ask for with `asset('style.css')`.
+    In a stylesheet, a url() naming another asset is rewritten to that asset's published name."""
     assets = layouts / "assets"
-    files = []
+    sources = []
     for path in sorted(assets.rglob("*")) if assets.is_dir() else []:
         if path.is_symlink():  # it could bring any file of the build machine into the public site
             raise ContentError([Problem(f"layouts/{path.relative_to(layouts).as_posix()}", 1,
                                         "is a symbolic link; replace it with the file itself")])
         if path.is_file() and not is_editor_scratch(path.name):  # never publish an editor's backup or swap file
-            relative = path.relative_to(layouts).as_posix()
-            files.append(OutputFile(relative, path.read_bytes(), f"layouts/{relative}"))
-    return files
+            sources.append((path.relative_to(assets).as_posix(), path.read_bytes()))
+    files, published = [], {}
+    # Stylesheets last, so that the names they refer to are known.
+    for name, content in sorted(sources, key=lambda source: (source[0].endswith(".css"), source[0])):
+        if name.endswith(".css"):
+            content = _with_hashed_urls(content, name, published)
+        published[name] = f"assets/{_hashed_name(name, content)}"
+        files.append(OutputFile(published[name], content, f"layouts/assets/{name}"))
+    return files, published
+
+
+def _hashed_name(name: str, content: bytes) -> str:
+    folder, _, file_name = name.rpartition("/")
+    stem, dot, suffix = file_name.partition(".")
+    hashed = f"{stem}.{hashlib.sha256(content).hexdigest()[:8]}{dot}{suffix}"
+    return f"{folder}/{hashed}" if folder else hashed
+
+
+_CSS_URL = re.compile(rb"""url\(\s*(['"]?)([^'")\s]+)\1\s*\)""")
+
+
+def _with_hashed_urls(css: bytes, name: str, published: dict[str, str]) -> bytes:
+    folder = posixpath.dirname(name)
+
+    def hashed(match: re.Match) -> bytes:
+        target = posixpath.normpath(posixpath.join(folder, match.group(2).decode()))
+        if target not in published:
+            return match.group(0)  # not one of the assets: a data: URL, or an address elsewhere
+        relative = posixpath.relpath(published[target], posixpath.join("assets", folder))
+        return b"url(" + match.group(1) + relative.encode() + match.group(1) + b")"
+    return _CSS_URL.sub(hashed, css)

@@ -28,6 +28,7 @@ SITE_FIELDS = {
     "contact_email": Field(fields.email, default=""),
     "feed_refresh_hours": Field(fields.whole_hours, default=12),
     "attendance_mode": Field(fields.attendance_mode, default=""),
+    "frame_ancestors": Field(fields.frame_ancestors, default="'none'"),
 }
 TOPIC_FIELDS = {
     "title": Field(fields.one_line, required=True),

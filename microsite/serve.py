@@ -8,7 +8,9 @@ every page shows the problems, until a save fixes them and the site comes back b
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import signal
 import sys
@@ -59,6 +61,13 @@ class PreviewHandler(StaticFileHandler):
             self.set_header("Cache-Control", "no-store")
             self.finish(error_page(BuildState.problems))
             return
+        page = self._page_file(path)
+        if page is not None:
+            self.absolute_path = str(page)  # what Tornado's ETag is computed from
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(_allowing_live_reload(page.read_bytes()))
+            return
         try:
             await super().get(path, include_body)
         except web.HTTPError as error:
@@ -67,12 +76,36 @@ class PreviewHandler(StaticFileHandler):
             self.set_status(404)
             self.set_header("Content-Type", "text/html; charset=utf-8")
             page = Path(self.root) / "404.html"
-            self.finish(page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title>")
+            self.finish(_allowing_live_reload(page.read_bytes()) if page.is_file()
+                        else b"<!doctype html><title>Not found</title>")
+
+    def _page_file(self, path: str) -> Path | None:
+        """The built HTML file a page request names, if it exists inside the preview's folder."""
+        root = Path(os.path.realpath(self.root))
+        target = Path(os.path.realpath(root / path))
+        if target.is_dir():
+            target = target / "index.html"
+        inside = target == root or root in target.parents
+        return target if inside and target.suffix == ".html" and target.is_file() else None
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")  # a preview is always the latest build
         if path.endswith(".ics"):
             self.set_header("Content-Type", "text/calendar; charset=utf-8")
+
+
+_POLICY = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content=")([^"]*)(">)')
+
+
+def _allowing_live_reload(page: bytes) -> bytes:
+    """The page with its security policy widened for the preview alone: livereload adds an inline
+    script that opens a WebSocket to this server. The built site keeps the strict policy, which
+    the browser tests check."""
+    def widened(match: re.Match) -> bytes:
+        policy = html.unescape(match.group(2).decode())
+        policy = policy.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'") + "; connect-src 'self'"
+        return match.group(1) + html.escape(policy).encode() + match.group(3)
+    return _POLICY.sub(widened, page, count=1)
 
 
 def _is_page(path: str) -> bool:

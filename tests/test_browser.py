@@ -66,7 +66,9 @@ def test_every_page_is_found(host):
 @pytest.mark.parametrize("width", [390, 1280])
 def test_axe_finds_no_violations(browser, host, scheme, width):
     require_node_package("axe-core")
-    context = _context(browser, host, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    # bypass_csp: the pages' policy refuses inline scripts, axe's injected one too (the pages under
+    # their policy: test_every_page_keeps_its_security_policy, and tests/test_static_hosts.py).
+    context = _context(browser, host, viewport={"width": width, "height": 900}, color_scheme=scheme, bypass_csp=True)
     page = context.new_page()
     violations = []
     for url in host.pages():
@@ -277,8 +279,9 @@ def test_reduced_motion_means_no_motion(browser, host):
 
 def test_css_and_script_stay_small(site):
     """A page is readable on a slow phone at once: one small stylesheet, one tiny optional script."""
-    assert (site / "assets/style.css").stat().st_size < 16_000
-    assert (site / "assets/site.js").stat().st_size < 5_000
+    [stylesheet], [script] = site.glob("assets/style.*.css"), site.glob("assets/site.*.js")
+    assert stylesheet.stat().st_size < 16_000
+    assert script.stat().st_size < 5_000
 
 
 def test_a_session_page_says_upcoming_not_next(browser, host):
@@ -308,7 +311,7 @@ def test_the_404_page_is_styled_and_accessible_on_any_host(browser, site):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        context = browser.new_context(viewport={"width": 390, "height": 900})
+        context = browser.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True)  # for axe
         page = context.new_page()
         failed = []
         page.on("requestfailed", lambda request: failed.append(request.url))
@@ -322,3 +325,54 @@ def test_the_404_page_is_styled_and_accessible_on_any_host(browser, site):
     finally:
         server.shutdown()
     assert failed == [] and found == []
+
+
+VIOLATIONS = """window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+    (event) => window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`));"""
+
+
+@pytest.mark.parametrize("opened", ["from a host", "from disk"])
+def test_every_page_keeps_its_security_policy(browser, host, site, opened):
+    """With only the pages' <meta> policy (GitHub Pages, a folder opened from disk): no violation,
+    no failed request, and the stylesheet applies."""
+    if opened == "from a host":
+        context, urls = _context(browser, host), host.pages()
+    else:  # every page but 404.html, which only hosts show, at the site's own path
+        context = browser.new_context()
+        urls = [path.as_uri() for path in sorted(site.rglob("*.html")) if path.name != "404.html"]
+    context.add_init_script(VIOLATIONS)
+    page = context.new_page()
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    for url in urls:
+        page.goto(url, wait_until="networkidle")  # the icon too, which loads last
+        assert page.evaluate("window.__violations") == [], url
+        assert page.evaluate("getComputedStyle(document.querySelector('.skip-link')).position") == "absolute", url
+    context.close()
+    assert failed == []
+
+
+def test_the_preview_reloads_the_page_under_its_security_policy(browser, make_project, tmp_path):
+    """livereload's inline snippet is allowed in the preview alone; a save reloads the open tab
+    with no violation of what the preview's pages allow."""
+    from test_serve import Preview
+
+    project = make_project()
+    preview = Preview(project, tmp_path / "serve.log")
+    try:
+        context = browser.new_context()
+        context.add_init_script(VIOLATIONS)
+        page = context.new_page()
+        page.goto(preview.url + "topics/alpha/", wait_until="networkidle")
+        assert page.inner_text("h1") == "Alpha"
+        topic = project / "content/topics/alpha.md"
+        topic.write_text(topic.read_text().replace("title: Alpha", "title: Alpha, renamed"))
+        page.wait_for_function("document.querySelector('h1').innerText === 'Alpha, renamed'", timeout=15_000)
+        assert page.evaluate("window.__violations") == []
+        context.close()
+    finally:
+        preview.stop()
+    built = (project / "layouts").parent  # the preview builds outside the project; a build keeps the strict policy
+    assert run_build(built).returncode == 0
+    assert "unsafe-inline" not in (built / "site/topics/alpha/index.html").read_text()

@@ -184,6 +184,10 @@ BAD_INPUTS = [
         " `description:`, `time_zone:`, `time_zone_label:`, `base_url:`); check the indentation"]),
     ("site: refresh of 0 hours", {SITE: SITE_HEAD + "base_url: https://x.org/\nfeed_refresh_hours: 0\n"}, [
         "content/site.yaml:7: site settings: `feed_refresh_hours` '0' is not a number of hours from 1 to 168; e.g. 12"]),
+    ("site: anyone may frame the pages", {SITE: SITE_HEAD + "base_url: https://x.org/\nframe_ancestors: '*'\n"}, [
+        "content/site.yaml:7: site settings: `frame_ancestors` '*' is not a list of who may frame the pages;"
+        " write 'none' (the default), or 'self' and https:// addresses separated by spaces, e.g. 'self'"
+        " https://example.org"]),
     ("front matter: a list for the title", {TOPIC: "---\ntitle: [A, B]\nsummary: S.\n---\n"}, [
         "content/topics/alpha.md:2: front matter: `title` is a list but should be a single value;"
         " write it on one line after `title:`"]),

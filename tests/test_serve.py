@@ -89,7 +89,7 @@ def test_a_broken_edit_shows_the_problems_and_the_site_comes_back(preview):
     assert "<code>content/sessions.yaml:5</code>" in page
     assert "`end` &#x27;25:00&#x27; is not a time of day" in page
     assert '<html lang="en">' in page and "<h1>" in page
-    assert _get(preview.url + "assets/style.css")[0] == 200  # the last good site is still there
+    assert _get(preview.url + "schedule.ics")[0] == 200  # the last good site is still there
     assert "content/sessions.yaml:5: session 'alpha-1': `end` '25:00'" in preview.output()
     _edit(project / "content/sessions.yaml", "end: 25:00", "end: 14:30")
     _wait_for(lambda: _get(preview.url)[0] == 200, "the site again")
