@@ -368,7 +368,8 @@ def test_the_preview_reloads_the_page_under_its_security_policy(browser, make_pr
         assert page.inner_text("h1") == "Alpha"
         topic = project / "content/topics/alpha.md"
         topic.write_text(topic.read_text().replace("title: Alpha", "title: Alpha, renamed"))
-        page.wait_for_function("document.querySelector('h1').innerText === 'Alpha, renamed'", timeout=15_000)
+        # A selector, not wait_for_function: the page's policy refuses the string evaluation that polls.
+        page.locator("h1", has_text="Alpha, renamed").wait_for(timeout=15_000)
         assert page.evaluate("window.__violations") == []
         context.close()
     finally:
