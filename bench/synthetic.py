@@ -81,8 +81,10 @@ def _write_topics(content: Path, count: int, rng: random.Random, words: tuple[in
     return slugs
 
 
-def _session(session_id: str, topic: str, day: date, start: int) -> str:
-    return f"- id: {session_id}\n  topic: {topic}\n  date: {day.isoformat()}\n  start: {start}:00\n  end: {start + 1}:30\n"
+def _session(session_id: str, topic: str, day: date, start: int, series: str = "") -> str:
+    named = f'  series: "{series}"\n' if series else ""
+    return (f"- id: {session_id}\n{named}  topic: {topic}\n  date: {day.isoformat()}\n  start: {start}:00\n"
+            f"  end: {start + 1}:30\n")
 
 
 def write_program(count: int, root: Path, seed: int = 2023) -> Path:
@@ -102,6 +104,10 @@ def write_ten_year_program(root: Path, seed: int = 2023) -> Path:
     """Ten yearly series of 13 sessions (2023 to 2032) over 70 topics, into `root`."""
     rng = random.Random(seed)
     content = _start_project(root)
+    (content / "series").mkdir()
+    for year in range(2023, 2033):
+        (content / f"series/{year}.md").write_text(
+            f"---\ntitle: {year} series\nsummary: The sessions of {year}.\n---\nThe {year} series of the program.\n")
     slugs = _write_topics(content, 70, rng, words=(60, 120))  # as long as the real program's topics
     sessions = []
     for index, year in enumerate(range(2023, 2033)):
@@ -111,7 +117,7 @@ def write_ten_year_program(root: Path, seed: int = 2023) -> Path:
         for number in range(13):
             day = date(year, 2, 1) + timedelta(days=number * 21 + rng.randrange(0, 7))
             sessions.append(_session(f"s{year}-{number + 1:02d}", topics[number % len(topics)], day,
-                                     rng.choice((9, 12, 13, 15))))
+                                     rng.choice((9, 12, 13, 15)), series=str(year)))
     (content / "sessions.yaml").write_text("\n".join(sessions))
     return root
 

@@ -36,7 +36,7 @@ def assemble_calendar(site: Site, path: str, name: str, description: str, vtimez
 def render_calendars(schedule: Schedule,
                      serialise: Callable[[Site, list[Session]], list[bytes]] = serialise_events,
                      assemble: Callable[..., bytes] = assemble_calendar) -> list[OutputFile]:
-    """Every calendar file of the site: the aggregated feed, a feed per topic, a file per session.
+    """Every calendar file of the site: the aggregated feed, a feed per topic and per series, a file per session.
 
     Each event is serialised once (by `serialise`, which gives what serialise_events gives) and
     spliced into every file that holds it (by `assemble`, likewise): the same bytes as adding it
@@ -60,6 +60,10 @@ def render_calendars(schedule: Schedule,
                                                          events[session.id]),
                              f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
                   for session in sessions]
+    for series in schedule.series:  # a feed per series; schedule.ics keeps them all, year after year
+        files.append(OutputFile(series.feed_path, assemble(
+            site, series.feed_path, f"{site.title}: {series.title}", series.summary, vtimezone,
+            b"".join(events[s.id] for s in schedule.sessions_in(series))), f"{series.source} (series feed)"))
     return files
 
 

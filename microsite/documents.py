@@ -9,11 +9,11 @@ from pathlib import Path
 from . import fields
 from .fields import Field
 from .markup import heading_levels
-from .model import Page, Problem, Topic
+from .model import Page, Problem, Series, Topic
 from .sourcefile import YamlParser, read_text, split_front_matter
 
 
-def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type[Topic | Page],
+def read_documents(folder: Path, project: Path, schema: dict[str, Field], kind: type[Topic | Page | Series],
                    problems: list[Problem], render_markdown: Callable[[list[str]], list[str]],
                    parse_yaml: YamlParser, required: bool) -> dict[str, Topic | Page | None]:
     """Every Markdown file of a folder, by slug; None marks a file with problems (reported in `problems`)."""

@@ -49,3 +49,12 @@ def heading_levels(source: str) -> list[tuple[int, int]]:
         elif not in_fence and (found := _HEADING.match("\n" + line)):
             headings.append((number, len(found.group(1))))
     return headings
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+def shift_headings(html: str, levels: int) -> str:
+    """Cleaned HTML with every heading `levels` lower (h2 -> h3 for 1), at most h6: a body shown
+    under a heading of its own page's level."""
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + levels, 6)}", html)

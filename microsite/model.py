@@ -92,6 +92,29 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One run of sessions, usually a year's, from content/series/<slug>.md."""
+
+    slug: str  # the file name without .md, e.g. "2023"; becomes series/<slug>/ and series/<slug>.ics
+    title: str  # e.g. "2023 Ally Training series"
+    summary: str  # one plain-text sentence
+    body_html: str  # the series' introduction, rendered
+    source: str  # content/series/<slug>.md
+
+    @property
+    def page_path(self) -> str:
+        return f"series/{self.slug}/"
+
+    @property
+    def feed_path(self) -> str:
+        return f"series/{self.slug}.ics"
+
+    @property
+    def print_path(self) -> str:
+        return f"series/{self.slug}/print/"
+
+
+@dataclass(frozen=True)
 class Session:
     """One dated session of a topic, from content/sessions.yaml."""
 
@@ -111,6 +134,7 @@ class Session:
     modified: datetime | None = None  # UTC; DTSTAMP and LAST-MODIFIED of the event
     moved_from: datetime | None = None  # the previous start, if the last published change moved it
     is_pending: bool = False  # differs from the published record: `build.py publish` will record it
+    series: Series | None = None  # None only while content/series/ holds no series
 
     @functools.cached_property  # read for every session on several pages, and to sort them
     def start(self) -> datetime:
@@ -184,6 +208,22 @@ class Schedule:
     content_changed_at: datetime  # UTC; when content/ last changed, from its history (microsite.history)
     changes: tuple[Change, ...] = field(default=())  # newest first
     warnings: tuple[Problem, ...] = field(default=())
+    series: tuple[Series, ...] = field(default=())  # the newest first: by their last session, then slug
+
+    @property
+    def current_series(self) -> Series | None:
+        """The series whose sessions come latest: decided by the content, never by the clock."""
+        return self.series[0] if self.series else None
+
+    def sessions_in(self, series: Series) -> tuple[Session, ...]:
+        return tuple(session for session in self.sessions if session.series is not None
+                     and session.series.slug == series.slug)
+
+    def series_of(self, topic: Topic) -> tuple[tuple[Series, tuple[Session, ...]], ...]:
+        """A topic's sessions grouped by series, the newest series first."""
+        sessions = self.sessions_of(topic)
+        return tuple((series, grouped) for series in self.series
+                     if (grouped := tuple(s for s in sessions if s.series.slug == series.slug)))
 
     def session(self, session_id: str) -> Session | None:
         return self._sessions_by_id.get(session_id)
@@ -207,13 +247,14 @@ class Schedule:
         return tuple((change, self.session(change.session_id) if change.session_id else None)
                      for change in self.changes)
 
-    def by_month(self) -> tuple[Month, ...]:
+    def by_month(self, sessions: tuple[Session, ...] | None = None) -> tuple[Month, ...]:
+        """The sessions (all of them, or those given, in date order) under month headings."""
         def month_of(session: Session) -> date:
             return session.day.replace(day=1)
 
         return tuple(
             Month(first_day, tuple(group))
-            for first_day, group in itertools.groupby(self.sessions, key=month_of)
+            for first_day, group in itertools.groupby(self.sessions if sessions is None else sessions, key=month_of)
         )
 
 

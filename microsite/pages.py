@@ -19,6 +19,7 @@ from markupsafe import Markup
 from . import formatting, links
 from .documents import is_editor_scratch
 from .hosting import content_security_policy
+from .markup import shift_headings
 from .model import ContentError, OutputFile, Problem, Schedule
 from .structured import event_json_ld
 
@@ -60,7 +61,7 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal,
-        google_subscribe=links.google_subscribe)
+        google_subscribe=links.google_subscribe, shift_headings=shift_headings)
     environment.filters.update((name, _strict(function)) for name, function in filters.items())
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
@@ -92,11 +93,16 @@ def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]
     return [
         page("index.html", "", schedule=schedule),
         *(page("topic.html", topic.page_path, topic.source, topic.feed_path, topic=topic,
-               sessions=schedule.sessions_of(topic)) for topic in schedule.topics),
+               sessions=schedule.sessions_of(topic), by_series=schedule.series_of(topic)) for topic in schedule.topics),
+        *(page("series.html", series.page_path, series.source, series.feed_path, series=series,
+               months=schedule.by_month(schedule.sessions_in(series))) for series in schedule.series),
+        *(page("print.html", series.print_path, series.source, series.feed_path, series=series,
+               sessions=schedule.sessions_in(series)) for series in schedule.series),
         *(page("session.html", session.page_path, f"content/sessions.yaml:{session.source_line}",
                session.feed_path, session=session) for session in schedule.sessions),
         *(page("page.html", free.page_path, free.source, page=free) for free in schedule.pages),
-        page("print.html", "print/", sessions=schedule.sessions),
+        page("print.html", "print/", series=schedule.current_series,  # the current series, or all there is
+             sessions=schedule.sessions_in(schedule.current_series) if schedule.series else schedule.sessions),
         page("changes.html", "changes/", changes=schedule.changes_with_sessions()),
         page("accessibility.html", "accessibility/"),
         page("site.webmanifest", "site.webmanifest"),
@@ -171,7 +177,8 @@ def _feed_updated(schedule: Schedule) -> str:
 
 def _sitemap_paths(schedule: Schedule) -> list[str]:
     return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
-            *(p.page_path for p in schedule.pages), "print/", "changes/", "accessibility/"]
+            *(p.page_path for p in schedule.pages), *(s.page_path for s in schedule.series),
+            *(s.print_path for s in schedule.series), "print/", "changes/", "accessibility/"]
 
 
 def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from .documents import read_documents
 from .fields import Field
 from .history import content_changed_at
 from .markup import render_all
-from .model import ContentError, Page, Problem, Schedule, Session, Site, Topic
+from .model import ContentError, Page, Problem, Schedule, Series, Session, Site, Topic
 from .sourcefile import Mapping, Sequence, YamlParser, parse_yaml, read_yaml
 
 # The editors' contract, one schema per file kind; README.md documents each field.
@@ -45,9 +45,11 @@ SESSION_FIELDS = {
     "status": Field(fields.status, default="scheduled"),
     "note": Field(fields.one_line, default=""),
     "reason": Field(fields.one_line, default=""),
+    "series": Field(fields.slug, default=""),
 }
+SERIES_FIELDS = TOPIC_FIELDS
 # Page slugs that would collide with the generator's own folders.
-RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "sessions", "topics"}
+RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "series", "sessions", "topics"}
 
 
 def read_schedule(content: Path, base_url: str | None = None,
@@ -68,7 +70,9 @@ def read_schedule(content: Path, base_url: str | None = None,
     site = _read_site(content / "site.yaml", project, base_url, problems, parse_yaml)
     topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, render_markdown,
                             parse_yaml, required=True)
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, problems, parse_yaml)
+    series = read_documents(content / "series", project, SERIES_FIELDS, Series, problems, render_markdown,
+                            parse_yaml, required=False)
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, series, problems, parse_yaml)
     pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, render_markdown,
                            parse_yaml, required=False)
     for page in pages.values():
@@ -82,7 +86,11 @@ def read_schedule(content: Path, base_url: str | None = None,
     for session in sessions:
         first_start.setdefault(session.topic.slug, session.start)
     never = datetime.max.replace(tzinfo=timezone.utc)
+    last_start = {session.series.slug: session.start for session in sessions if session.series is not None}
+    dawn = datetime.min.replace(tzinfo=timezone.utc)
     return Schedule(
+        series=tuple(sorted(filter(None, series.values()), key=lambda s: (last_start.get(s.slug, dawn), s.slug),
+                            reverse=True)),
         site=site,
         topics=tuple(sorted(filter(None, topics.values()), key=lambda t: (first_start.get(t.slug, never), t.title, t.slug))),
         sessions=tuple(sessions),
@@ -120,7 +128,8 @@ def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
-                   problems: list[Problem], parse_yaml: YamlParser) -> list[Session]:
+                   all_series: dict[str, Series | None], problems: list[Problem],
+                   parse_yaml: YamlParser) -> list[Session]:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
@@ -141,12 +150,43 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             problems.append(Problem(shown, key_lines["topic"], (
                 f"{what}: topic '{values['topic']}' has no file content/topics/{values['topic']}.md; {hint}")))
             continue
-        linked.append((entry, topic))
+        series = _series_of(values, key_lines, what, all_series, shown, problems)
+        if series is not False:
+            linked.append((entry, topic, series))
     for slug, topic in sorted(topics.items()) if referenced is not None else ():
         if topic is not None and slug not in referenced:
             problems.append(Problem(topic.source, 1, (
                 f"topic '{slug}' has no sessions in {shown}; it gets a page but no dates"), is_warning=True))
-    return [_session(values, topic, site) for (values, _, _), topic in linked] if site is not None else []
+    named = {series.slug for _, _, series in linked if series is not None}
+    for slug, series in sorted(all_series.items()) if referenced is not None else ():
+        if series is not None and slug not in named:
+            problems.append(Problem(series.source, 1, (
+                f"series '{slug}' has no sessions in {shown}; give sessions `series: \"{slug}\"`, or delete the"
+                " file if the series is not planned"), is_warning=True))
+    return [_session(values, topic, site, series) for (values, _, _), topic, series in linked] if site is not None else []
+
+
+def _series_of(values: dict, key_lines: dict, what: str, all_series: dict[str, Series | None], shown: str,
+               problems: list[Problem]) -> Series | None | bool:
+    """The series a session belongs to: the one it names, or the only one there is; False when that
+    cannot be told (the problem is reported)."""
+    slug = values["series"]
+    if not slug:
+        if len(all_series) > 1:
+            names = ", ".join(f'"{name}"' for name in sorted(all_series))
+            problems.append(Problem(shown, values["source_line"], (
+                f"{what}: names no series, and content/series/ holds several ({names}); add `series:` with one"
+                " of them to the entry")))
+            return False
+        return next(iter(all_series.values()), None) or (None if not all_series else False)
+    if slug in all_series:
+        return all_series[slug] or False  # a series file with problems of its own, reported there
+    near = difflib.get_close_matches(slug, list(all_series), n=1)
+    hint = f"did you mean '{near[0]}'?" if near else (
+        f"create content/series/{slug}.md (front matter `title:` and `summary:`, then its introduction),"
+        " or name an existing series")
+    problems.append(Problem(shown, key_lines["series"], f"{what}: series '{slug}' has no file content/series/{slug}.md; {hint}"))
+    return False
 
 
 def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[list[tuple], list[Problem], set | None]:
@@ -185,11 +225,11 @@ def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[lis
     return entries, problems, referenced
 
 
-def _session(values: dict, topic: Topic, site: Site) -> Session:
+def _session(values: dict, topic: Topic, site: Site, series: Series | None) -> Session:
     return Session(
         id=values["id"], topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
         zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
-        reason=values["reason"], source_line=values["source_line"])
+        reason=values["reason"], source_line=values["source_line"], series=series)
 
 
 def _session_label(record: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .formatting import iso_minutes
-from .model import OutputFile, Schedule, Session, Site, Topic
+from .model import OutputFile, Schedule, Series, Session, Site, Topic
 
 
 def render_schedule_json(schedule: Schedule) -> list[OutputFile]:
@@ -18,6 +18,7 @@ def render_schedule_json(schedule: Schedule) -> list[OutputFile]:
     head = {"title": site.title, "organisation": site.organisation, "time_zone": site.time_zone,
             "url": site.absolute(""), "feed": site.absolute("schedule.ics")}
     lines = ["{", *(f"  {_dump(key)}: {_dump(value)}," for key, value in head.items())]
+    lines += _entries("series", [_series_entry(series, site) for series in schedule.series], last=False)
     lines += _entries("topics", [_topic_entry(topic, site) for topic in schedule.topics], last=False)
     lines += _entries("sessions", [_session_entry(session, site) for session in schedule.sessions], last=True)
     text = "\n".join(lines) + "\n}\n"
@@ -40,9 +41,15 @@ def _topic_entry(topic: Topic, site: Site) -> str:
                            "url": site.absolute(topic.page_path), "ics": site.absolute(topic.feed_path)})
 
 
+def _series_entry(series: Series, site: Site) -> str:
+    return "    " + _dump({"slug": series.slug, "title": series.title, "summary": series.summary,
+                           "url": site.absolute(series.page_path), "ics": site.absolute(series.feed_path)})
+
+
 def _session_entry(session: Session, site: Site) -> str:
     return "    " + _dump({
-        "id": session.id, "uid": site.uid(session.id), "topic": session.topic.slug,
+        "id": session.id, "uid": site.uid(session.id), "series": session.series.slug if session.series else None,
+        "topic": session.topic.slug,
         "title": session.topic.title, "start": iso_minutes(session.start), "end": iso_minutes(session.end),
         "status": session.status, "reason": session.reason or None,
         "moved_from": iso_minutes(session.moved_from) if session.moved_from else None,

@@ -35,6 +35,9 @@ def event_json_ld(session: Session, site: Site) -> Markup:
     }
     if session.moved_from:
         event["previousStartDate"] = iso_minutes(session.moved_from)
+    if session.series:
+        event["superEvent"] = {"@type": "EventSeries", "name": session.series.title,
+                               "url": site.absolute(session.series.page_path)}
     mode = _ATTENDANCE.get(site.attendance_mode)
     if mode:
         event["eventAttendanceMode"] = f"https://schema.org/{mode}"

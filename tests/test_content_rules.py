@@ -13,6 +13,8 @@ from conftest import apply_files, run_build, tree_digest
 SESSIONS = "content/sessions.yaml"
 TOPIC = "content/topics/alpha.md"
 SITE = "content/site.yaml"
+SERIES = "content/series/2023.md"
+SERIES_FILE = "---\ntitle: 2023 series\nsummary: The sessions of 2023.\n---\nThe 2023 series.\n"
 RECORD = "content/published/alpha-1.yaml"
 RECORDED = """\
 # What subscribers' calendars were last given for this session.
@@ -221,6 +223,23 @@ BAD_INPUTS = [
         " line above; start it at column 3, under `id:` (a field of the same entry)"]),
     ("sessions.yaml only blank lines", {SESSIONS: "\n\n   \n"}, [
         "content/sessions.yaml:1: lists no sessions; add entries that start with `- id:`"]),
+    ("a session naming a series with no file", {SERIES: SERIES_FILE, SESSIONS: session(series='"2024"')}, [
+        "content/sessions.yaml:6: session 'alpha-1': series '2024' has no file content/series/2024.md; did you"
+        " mean '2023'?",
+        "content/series/2023.md:1: warning: series '2023' has no sessions in content/sessions.yaml; give sessions"
+        " `series: \"2023\"`, or delete the file if the series is not planned"]),
+    ("several series, and a session naming none", {SERIES: SERIES_FILE, "content/series/2024.md": SERIES_FILE}, [
+        "content/sessions.yaml:1: session 'alpha-1': names no series, and content/series/ holds several"
+        " (\"2023\", \"2024\"); add `series:` with one of them to the entry",
+        "content/series/2023.md:1: warning: series '2023' has no sessions in content/sessions.yaml; give sessions"
+        " `series: \"2023\"`, or delete the file if the series is not planned",
+        "content/series/2024.md:1: warning: series '2024' has no sessions in content/sessions.yaml; give sessions"
+        " `series: \"2024\"`, or delete the file if the series is not planned"]),
+    ("a series name that is not a slug", {SERIES: SERIES_FILE, SESSIONS: session(series='"Fall 2024"')}, [
+        "content/sessions.yaml:6: session 'alpha-1': `series` 'Fall 2024' is not a safe slug; use lowercase"
+        " letters, digits and single hyphens, e.g. 'fall-2024'",
+        "content/series/2023.md:1: warning: series '2023' has no sessions in content/sessions.yaml; give sessions"
+        " `series: \"2023\"`, or delete the file if the series is not planned"]),
     ("a merge conflict left in sessions.yaml",
      {SESSIONS: session().replace("  start: 12:00\n", "<<<<<<< HEAD\n  start: 12:00\n=======\n  start: 13:00\n>>>>>>> main\n")}, [
         "content/sessions.yaml:4: a merge conflict's markers are still here (<<<<<<<, ======= and >>>>>>>); keep"
@@ -268,7 +287,12 @@ def test_the_table_is_long_enough():
     ({TOPIC: "---\ntitle: A\nsummary: S.\n---\nIntro.\n\n# Big heading\n"},
      "content/topics/alpha.md:7: warning: a `# ` heading repeats the page title; start headings in the"
      " text at `## `"),
-], ids=["topic with no sessions", "top-level heading in a topic"])
+    ({"content/series/2023.md": "---\ntitle: 2023 series\nsummary: S.\n---\n",
+      "content/series/2024.md": "---\ntitle: 2024 series\nsummary: S.\n---\n",
+      "content/sessions.yaml": "- id: alpha-1\n  series: 2023\n  topic: alpha\n  date: 2023-02-17\n  start: 12:00\n  end: 14:00\n"},
+     "content/series/2024.md:1: warning: series '2024' has no sessions in content/sessions.yaml; give sessions"
+     " `series: \"2024\"`, or delete the file if the series is not planned"),
+], ids=["topic with no sessions", "top-level heading in a topic", "series with no sessions"])
 def test_warnings_do_not_stop_the_build(make_project, files, warning):
     project = make_project(files)
     result = run_build(project)

@@ -26,6 +26,22 @@ NEW_SESSION = """
 """
 
 
+NEW_SERIES = """\
+---
+title: 2024 Ally Training series
+summary: The sessions of 2024.
+---
+The 2024 series.
+"""
+NEW_SERIES_SESSION = """- id: psychological-safety-2024-1
+  series: "2024"
+  topic: psychological-safety
+  date: 2024-02-13
+  start: 12:00
+  end: 14:00
+"""
+
+
 def _entry_field(text: str, session_id: str, field: str, value: str) -> str:
     """sessions.yaml with one field of one entry set, as an editor types it."""
     start = text.index(f"- id: {session_id}\n")
@@ -40,8 +56,8 @@ def _entry_field(text: str, session_id: str, field: str, value: str) -> str:
 
 
 def test_an_editors_day_passes_what_the_pull_request_job_runs(tmp_path):
-    """Add a topic and a session, move one, cancel one, publish: `build.py check` (the workflow's
-    gate on content) passes, and subscribers get exactly those changes."""
+    """Add a topic and a session, move one, cancel one, start a new series, publish: `build.py
+    check` (the workflow's gate on content) passes, and subscribers get exactly those changes."""
     project = copy_of_2023_program(tmp_path / "project")
     sessions = project / "content/sessions.yaml"
     before = read_with_ical(_built(project, tmp_path / "before") / "schedule.ics")
@@ -50,27 +66,35 @@ def test_an_editors_day_passes_what_the_pull_request_job_runs(tmp_path):
     text = sessions.read_text() + NEW_SESSION
     text = _entry_field(text, "systemic-racism-pt-2-2023-2", "date", "2023-03-30")  # moved two days on
     text = _entry_field(text, "disability-and-allyship-2023-1", "status", "cancelled")
-    sessions.write_text(_entry_field(text, "disability-and-allyship-2023-1", "reason", "The room is unavailable."))
+    text = _entry_field(text, "disability-and-allyship-2023-1", "reason", "The room is unavailable.")
+    # A new series, as the README says: its file, and every session naming its series.
+    (project / "content/series/2024.md").write_text(NEW_SERIES)
+    text = re.sub(r"^(- id: .*)$", r'\1\n  series: "2023"', text, flags=re.M) + NEW_SERIES_SESSION
+    sessions.write_text(text)
 
     preview = run_build(project)  # what an editor sees before publishing
     assert preview.returncode == 0, preview.stderr
-    assert "3 sessions new or changed since the last publication" in preview.stderr
+    assert "4 sessions new or changed since the last publication" in preview.stderr
     published = run_build(project, "publish", env={"SOURCE_DATE_EPOCH": "1700000000"})
     assert published.returncode == 0, published.stderr
     checked = run_build(project, "check")
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith("Checked 14 sessions of 8 topics")
+    assert checked.stdout.startswith("Checked 15 sessions of 8 topics")
 
     after = read_with_ical(project / "site/schedule.ics")  # an independent parser: UID -> (start, end)
-    moved, cancelled, added = (f"{name}@ally-training.example.org" for name in (
-        "systemic-racism-pt-2-2023-2", "disability-and-allyship-2023-1", "allyship-in-practice-2023-1"))
-    assert set(after) == set(before) | {added}  # nothing lost, nothing doubled
+    moved, cancelled, added, next_year = (f"{name}@ally-training.example.org" for name in (
+        "systemic-racism-pt-2-2023-2", "disability-and-allyship-2023-1", "allyship-in-practice-2023-1",
+        "psychological-safety-2024-1"))
+    assert set(after) == set(before) | {added, next_year}  # nothing lost, nothing doubled
     assert {uid for uid in before if before[uid] != after[uid]} == {moved}
     events = {re.search(r"^UID:(.*)$", event, re.M).group(1): event  # read_text() turned CRLF into newlines
               for event in (project / "site/schedule.ics").read_text().split("BEGIN:VEVENT")[1:]}
     for uid, event in events.items():  # calendars apply a change only when SEQUENCE rises
         assert f"SEQUENCE:{1 if uid in (moved, cancelled) else 0}" in event, uid
     assert "STATUS:CANCELLED" in events[cancelled] and "STATUS:CONFIRMED" in events[moved]
+    index = (project / "site/index.html").read_text()  # the new series leads the home page
+    assert '<h2 id="current-series-heading">2024 Ally Training series</h2>' in index
+    assert (project / "site/series/2023/index.html").is_file() and (project / "site/series/2024.ics").is_file()
 
 
 def _built(project: Path, out: Path) -> Path:

@@ -42,6 +42,8 @@ BEYOND_A_SCHEMA = {
     "topic file name not a slug": "a file name, not a field",
     "page named like a generated folder": "a file name, not a field",
     "no content folder": "no file to validate",
+    "a session naming a series with no file": "looks at another file",
+    "several series, and a session naming none": "looks at another folder",
     "a merge conflict left in sessions.yaml": "YAML syntax: git's markers are not YAML",
     "a merge conflict in the publication record": "the record is written by publish, not by editors",
     "a publication record edited by hand": "the record is written by publish, not by editors",

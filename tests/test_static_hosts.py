@@ -131,11 +131,12 @@ def served(request) -> str:
     else:
         running = subprocess.Popen(start, stdout=log, stderr=log, cwd=root)
     url = f"http://127.0.0.1:{port}{path}"
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the server answers (a loaded machine can take seconds)
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=5)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or timed out
             time.sleep(0.05)
     yield url
     if running is None:

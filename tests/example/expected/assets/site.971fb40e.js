@@ -28,12 +28,15 @@
     var cancelled = session.classList.contains("is-cancelled");
     if (Date.parse(session.dataset.end) <= now) {
       session.classList.add("is-past");
-      label(session, "past", "This session has taken place.");
+      // A cancelled session never took place; and no app is offered an event that is over.
+      if (!cancelled) label(session, "past", "This session has taken place.");
+      session.querySelectorAll(".add-app").forEach(function (item) { item.hidden = true; });
     } else if (!cancelled && (!next || Date.parse(session.dataset.start) < Date.parse(next.dataset.start))) {
       next = session;
     }
     addLocalTime(session);
   });
+  document.querySelectorAll("[data-fold-past]").forEach(foldPast);
   if (next) {
     next.classList.add("is-next");
     // On a page about one session, "next" would suggest it is the next of the whole series.
@@ -42,12 +45,47 @@
   }
   var status = document.getElementById("series-status");
   if (status) {
-    var title = next && next.querySelector(".session-heading");
-    status.textContent = next
-      ? "Next session: " + title.textContent.trim() + ", " + new Date(next.dataset.start).toLocaleDateString(
-          document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf() }) + "."
-      : "This series has ended: every session is in the past.";
+    if (next) {
+      var link = document.createElement("a");
+      link.href = next.dataset.page;
+      link.textContent = next.querySelector(".session-heading").textContent.trim();
+      status.append("Next session: ", link, ", " + new Date(next.dataset.start).toLocaleDateString(
+        document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf() }) + ".");
+    } else {
+      status.textContent = "This series has ended: every session is in the past.";
+    }
     status.hidden = false;
+  }
+
+  // The sessions that are over go behind one disclosure, so that what comes next comes first.
+  function foldPast(list) {
+    var past = list.querySelectorAll(".session.is-past");
+    if (!past.length) return;
+    var held = Array.prototype.filter.call(past, function (s) { return !s.classList.contains("is-cancelled"); }).length;
+    var called = past.length - held;
+    var fold = document.createElement("details");
+    fold.className = "past-sessions";
+    var summary = document.createElement("summary");
+    summary.textContent = count(held, "session has", "sessions have") + " taken place" +
+      (called ? "; " + count(called, "was", "were") + " cancelled" : "");
+    fold.appendChild(summary);
+    list.querySelectorAll(".month").forEach(function (month) {
+      var over = month.querySelectorAll(".session.is-past");
+      if (!over.length) return;
+      var heading = month.querySelector("h2, h3, h4");
+      var copy = document.createElement(heading.tagName);
+      copy.textContent = heading.textContent;
+      var sessionsOver = document.createElement("ol");
+      sessionsOver.className = "sessions";
+      over.forEach(function (session) { sessionsOver.appendChild(session); });
+      fold.append(copy, sessionsOver);
+      if (!month.querySelector(".session")) month.remove();  // every session of the month is over
+    });
+    list.insertBefore(fold, list.firstChild);
+  }
+
+  function count(number, one, many) {
+    return number + " " + (number === 1 ? one : many);
   }
 
   function label(element, kind, text) {
