@@ -460,6 +460,16 @@ def test_in_january_of_the_newest_series_what_is_over_is_folded_and_what_is_next
     assert state["badges"]["psychological-safety-2026-1"] == ["This session has taken place."]
     topic = _series_state(browser, series_host, JANUARY, "topics/racism-pt-3/")
     assert topic["apps"] == {"racism-pt-3-2026-2": 3, "racism-pt-3-2026-1": 0, "racism-pt-3-2025-1": 0}
+    context = _context(browser, series_host)  # a past session's own page: its file, no apps
+    page = context.new_page()
+    page.clock.set_fixed_time(JANUARY)
+    page.goto(SERIES_URL + "sessions/psychological-safety-2026-1/")
+    shown = page.eval_on_selector_all(".add-links li", "items => items.filter(i => !i.hidden).map(i => i.textContent)")
+    assert [" ".join(text.split()) for text in shown] == [
+        "Download .ics file: Psychological Safety, Tue, Nov 18, 2025 (Apple Calendar, Outlook, any app)"]
+    page.goto(SERIES_URL + "sessions/psychological-safety-2026-2/")  # and an upcoming one keeps them all
+    assert page.eval_on_selector_all(".add-links li:not([hidden])", "items => items.length") == 4
+    context.close()
     topic = _series_state(browser, series_host, JANUARY, "topics/psychological-safety/")
     assert topic["apps"] == {"psychological-safety-2026-2": 3, "psychological-safety-2026-1": 0,
                              "psychological-safety-2025-1": 0, "psychological-safety-2024-1": 0}

@@ -30,7 +30,9 @@
       session.classList.add("is-past");
       // A cancelled session never took place; and no app is offered an event that is over.
       if (!cancelled) label(session, "past", "This session has taken place.");
-      session.querySelectorAll(".add-app").forEach(function (item) { item.hidden = true; });
+      // On a session's own page its links stand after its facts, so they are the page's.
+      var scope = sessions.length === 1 ? document : session;
+      scope.querySelectorAll(".add-app").forEach(function (item) { item.hidden = true; });
     } else if (!cancelled && (!next || Date.parse(session.dataset.start) < Date.parse(next.dataset.start))) {
       next = session;
     }
