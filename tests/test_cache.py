@@ -266,3 +266,21 @@ def test_a_partial_sees_every_variable_its_page_sees(make_project):
     result = run_build(project)
     assert result.returncode == 0, result.stderr
     assert "<li>Alpha of 1 on Test Program: page ''</li>" in (project / "site/index.html").read_text()
+
+
+def test_a_rebuild_with_nothing_changed_renders_nothing_again(program, monkeypatch):
+    """Keys are made of values only: whether a session's start had been read before it was keyed
+    (when its event came from the cache, it had not) once made every session page miss."""
+    import microsite
+    from microsite.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    rendered = []
+    render_page = microsite.render_page
+    monkeypatch.setattr(microsite, "render_page", lambda layouts, page: rendered.append(page.path) or
+                        render_page(layouts, page))
+    preview = Preview(program, program.parent / "served")
+    for _ in range(4):  # as the preview rebuilds after saves that change nothing in the site
+        rendered.clear()
+        preview.apply(preview.rebuild())
+    assert rendered == []

@@ -20,6 +20,7 @@ the stage's own functions wrapped here.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import pickle
 import sys
@@ -128,12 +129,10 @@ class Cache:
 
     def _key(self, kind: str, inputs: object) -> str:
         """The key of the work of `kind` on `inputs`: text as it is, any other values as pickle
-        encodes them. Pickle writes every value in full (an object that several others share,
-        once), so different values never give the same bytes; it is three times faster than
-        repr() for a schedule. The bytes are only hashed, never stored or read back."""
+        encodes them, so different values never give the same bytes; it is three times faster
+        than repr() for a schedule. The bytes are only hashed, never stored or read back."""
         digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
-        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
-                      else pickle.dumps(inputs, protocol=5))
+        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str) else _values(inputs))
         return digest.hexdigest()
 
     def _kept(self, kind: str, inputs: object, make: Callable[[], bytes]) -> bytes:
@@ -164,6 +163,18 @@ class Cache:
             self.store.add(key, value)
         self.used[key] = value if self.in_memory else None
         return value
+
+
+def _values(inputs: object) -> bytes:
+    """Pickle's bytes for `inputs` without its memo. With the memo, an object met twice is written
+    once and then referred to, so equal values gave different bytes whenever they happened to be
+    one object in one build and two equal ones in the next (a time zone's name, say): a page was
+    rendered again for nothing. The model holds no cycles, which is what the memo is for."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(inputs)
+    return buffer.getvalue()
 
 
 class _CompiledLayouts(jinja2.BytecodeCache):
