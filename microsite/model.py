@@ -10,12 +10,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 
-def _fields_only(instance) -> dict:
-    """A dataclass's fields, without what its cached properties keep beside them: the state pickle
-    writes. A cache key made of a value must not depend on whether a derived property was read."""
-    return {name: getattr(instance, name) for name in instance.__dataclass_fields__}
-
-
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the content, pointing at the file and line an editor must open."""
@@ -142,8 +136,6 @@ class Session:
     is_pending: bool = False  # differs from the published record: `build.py publish` will record it
     series: Series | None = None  # None only while content/series/ holds no series
 
-    __getstate__ = _fields_only
-
     @functools.cached_property  # read for every session on several pages, and to sort them
     def start(self) -> datetime:
         return datetime.combine(self.day, self.start_time, self.zone)
@@ -232,8 +224,6 @@ class Schedule:
         sessions = self.sessions_of(topic)
         return tuple((series, grouped) for series in self.series
                      if (grouped := tuple(s for s in sessions if s.series.slug == series.slug)))
-
-    __getstate__ = _fields_only
 
     def session(self, session_id: str) -> Session | None:
         return self._sessions_by_id.get(session_id)

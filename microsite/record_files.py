@@ -50,7 +50,7 @@ def read_record_folder(content: Path, parse: YamlParser = parse_yaml) -> tuple[d
     """Every session's entry in content/published/ (and in an old content/published.yaml)."""
     entries, problems = {}, []
     folder = content / RECORD_FOLDER
-    names = sorted(entry.name for entry in os.scandir(folder)) if folder.is_dir() else []
+    names = _file_names(folder)
     for name in names:
         if name.startswith("."):  # a publish's staging file, or an editor's tool's
             continue
@@ -78,6 +78,10 @@ def read_record_folder(content: Path, parse: YamlParser = parse_yaml) -> tuple[d
         for session_id, entry in old_entries.items():
             entries[session_id] = newer(entries[session_id], entry) if session_id in entries else entry
     return entries, problems
+
+
+def _file_names(folder: Path) -> list[str]:
+    return sorted(entry.name for entry in os.scandir(folder)) if folder.is_dir() else []
 
 
 def _entry_from_text(source: Text, shown: str, parse: YamlParser,
@@ -235,7 +239,7 @@ class Resolution:
 def resolve_conflicts(content: Path, parse: YamlParser = parse_yaml) -> tuple[list[Resolution], list[Problem]]:
     """Resolve every conflicted file in content/published/ by keeping the newer side (see `newer`)."""
     folder = content / RECORD_FOLDER
-    names = sorted(entry.name for entry in os.scandir(folder)) if folder.is_dir() else []
+    names = _file_names(folder)
     resolved, problems = [], []
     for name in names:
         shown = f"{content.name}/{RECORD_FOLDER}/{name}"

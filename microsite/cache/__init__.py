@@ -19,6 +19,7 @@ the stage's own functions wrapped here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -166,15 +167,25 @@ class Cache:
 
 
 def _values(inputs: object) -> bytes:
-    """Pickle's bytes for `inputs` without its memo. With the memo, an object met twice is written
-    once and then referred to, so equal values gave different bytes whenever they happened to be
-    one object in one build and two equal ones in the next (a time zone's name, say): a page was
-    rendered again for nothing. The model holds no cycles, which is what the memo is for."""
+    """Bytes that stand for `inputs` and nothing else: pickle's, with two differences that make
+    them depend on the values alone. A dataclass is written as its class and its fields, without
+    what its cached properties keep beside them (a session's start is there only once it has
+    been read, which depends on what was cached). And there is no memo, which would write an
+    object met twice once and then refer to it, so that equal values that are one object in one
+    build and two in the next (a time zone's name) would give other bytes. The model holds no
+    cycles, which is what the memo is for. The bytes are only hashed, never read back."""
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler = _ValuePickler(buffer, protocol=5)
     pickler.fast = True
     pickler.dump(inputs)
     return buffer.getvalue()
+
+
+class _ValuePickler(pickle.Pickler):
+    def reducer_override(self, value: object):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return type(value), tuple(getattr(value, field.name) for field in dataclasses.fields(value))
+        return NotImplemented
 
 
 class _CompiledLayouts(jinja2.BytecodeCache):
