@@ -13,6 +13,8 @@ from datetime import timedelta
 from icalendar import Calendar, Event, vDuration, vText
 from icalendar.caselessdict import canonsort_keys
 
+from .formatting import names, registration_text
+from .markup import plain_text
 from .model import OutputFile, Schedule, Session, Site
 from .vtimezone import build_vtimezone
 
@@ -115,15 +117,41 @@ def _event(site: Site, session: Session) -> Event:
     title = session.topic.title
     event.add("summary", vText(f"Cancelled: {title}" if session.is_cancelled else title))
     page = site.absolute(session.page_path)
+    event.add("description", vText("\n\n".join(_description(site, session, page))))
+    joining = session.online_url and not session.is_cancelled
+    if session.location:
+        event.add("location", vText(session.location))
+    elif joining and site.attendance_of(session) == "online":
+        event.add("location", vText(session.online_url))  # the one place most apps make clickable
+    event.add("url", page, parameters={"VALUE": "URI"})
+    if joining:  # RFC 7986: apps that know it offer a "join" button
+        event.add("conference", session.online_url,
+                  parameters={"VALUE": "URI", "FEATURE": "VIDEO,AUDIO", "LABEL": "Join online"})
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def _description(site: Site, session: Session, page: str) -> list[str]:
+    """The event's paragraphs: what it is, then what one needs to attend, then where to read more."""
     lines = [session.topic.summary]
     if session.is_cancelled:
         lines.insert(0, f"This session is cancelled. {session.reason}".strip())
-    if session.note:
-        lines.append(session.note)
+    if session.note_html:
+        lines.append(plain_text(session.note_html))
+    if session.takes_registration:
+        label = "Waitlist" if session.registration_status == "waitlist" else "Register"
+        register = f" {label}: {session.registration_url}" if session.registration_url and (
+            session.registration_status != "full") else ""
+        lines.append(registration_text(session) + register)
+    if session.facilitators:
+        lines.append(f"With {names(session.facilitators)}.")
+    if audience := site.audience_of(session):
+        lines.append(f"Who may attend: {audience}")
+    if session.online_url and not session.is_cancelled:
+        lines.append(f"Join online: {session.online_url}")
+    if session.access:
+        lines.append(f"Access: {session.access}")
+    if site.accommodations_contact:
+        lines.append(f"To ask for an accommodation: {site.accommodations_contact}")
     lines.append(f"Details: {page}")
-    event.add("description", vText("\n\n".join(lines)))
-    if session.location:
-        event.add("location", vText(session.location))
-    event.add("url", page, parameters={"VALUE": "URI"})
-    event.add("transp", "OPAQUE")
-    return event
+    return lines

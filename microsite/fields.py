@@ -15,7 +15,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from .model import Problem
+from .model import Facilitator, Problem
 from .sourcefile import Mapping, Sequence
 
 
@@ -40,6 +40,16 @@ def one_line(value: str) -> str:
         raise FieldError(f"contains the invisible character U+{ord(invisible.group()):04X}; delete it"
                          " (it often comes with text pasted from another program)")
     return cleaned
+
+
+def markdown_text(value: str) -> str:
+    """Markdown over several lines: kept as written, apart from characters that cannot be shown."""
+    text = value.strip()
+    if invisible := _INVISIBLE.search(text.replace("\n", "").replace("\t", " ")):
+        raise FieldError(f"contains the invisible character U+{ord(invisible.group()):04X}; delete it")
+    if not text:
+        raise FieldError("is empty; write some text or remove the line")
+    return text
 
 
 _FOLDED = re.compile("[ \t\n\r\f\v\x85\u2028\u2029]+")  # spaces, tabs and every kind of line break
@@ -125,6 +135,71 @@ def absolute_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def web_address(value: str) -> str:
+    """A link for readers to follow, kept exactly as written (no slash is added, unlike base_url)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
+        raise FieldError(f"'{value}' is not a web address; write it in full, starting with https://,"
+                         " e.g. https://example.org/register")
+    return value
+
+
+def deadline(value: str) -> tuple[date, time | None]:
+    """A day (`YYYY-MM-DD`: open to the end of that day) or a day and time (`YYYY-MM-DD HH:MM`)."""
+    day, _, clock = value.partition(" ")
+    try:
+        return calendar_date(day), clock_time(clock.strip()) if clock.strip() else None
+    except FieldError:
+        raise FieldError(f"'{value}' is not a deadline; write YYYY-MM-DD (open to the end of that day)"
+                         " or YYYY-MM-DD HH:MM in the site's time zone, e.g. 2023-05-15 17:00") from None
+
+
+REGISTRATION_STATUSES = ("open", "full", "waitlist")
+
+
+def registration_status(value: str) -> str:
+    return _one_of(value, REGISTRATION_STATUSES, "a registration status")
+
+
+FORMATS = ("in person", "online", "hybrid")
+
+
+def session_format(value: str) -> str:
+    return _one_of(value, FORMATS, "a format")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value in allowed:
+        return value
+    near = difflib.get_close_matches(value.lower().replace("-", " "), allowed, n=1, cutoff=0.6)
+    choices = ", ".join(f"`{name}`" for name in allowed[:-1]) + f" or `{allowed[-1]}`"
+    hint = f"did you mean `{near[0]}`?" if near else f"use {choices}, or leave it out"
+    raise FieldError(f"'{value}' is not {what}; {hint}")
+
+
+def content_image(value: str) -> str:
+    """A path under content/, as the build publishes it: checked for its kind here, for its file by read."""
+    path = value.strip().replace("\\", "/")
+    if path.startswith("/") or ".." in path.split("/") or not re.fullmatch(r"[A-Za-z0-9._/-]+", path):
+        raise FieldError(f"'{value}' is not a path inside content/; write it like images/logo.svg")
+    if not path.lower().endswith(IMAGE_TYPES):
+        raise FieldError(f"'{value}' is not an image the site can show; use an .svg, .png, .jpg or .webp file")
+    return path
+
+
+IMAGE_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
+
+
+def facilitator(value: str | tuple[str, str]) -> Facilitator:
+    """`- Name` is a person; `- organisation: Name` an organisation."""
+    if isinstance(value, tuple):
+        kind, name = value
+        if kind not in ("organisation", "person"):
+            raise FieldError(f"names a `{kind}:`; write `- organisation: Name` for an organisation, `- Name` for a person")
+        return Facilitator(one_line(name), is_organisation=kind == "organisation")
+    return Facilitator(one_line(value))
+
+
 def email(value: str) -> str:
     if value and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", value):
         raise FieldError(f"'{value}' is not an email address; write it as name@example.org, or leave it empty")
@@ -167,6 +242,7 @@ class Field:
     convert: Callable[[str], object]
     required: bool = False
     default: object = ""
+    many: bool = False  # a YAML list of values (one value alone is taken as a list of one); a tuple
 
 
 def convert_record(record: object, schema: dict[str, Field], shown_as: str, line: int,
@@ -184,6 +260,12 @@ def convert_record(record: object, schema: dict[str, Field], shown_as: str, line
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
             hint = f"did you mean `{near[0]}`?" if near else f"known fields: {', '.join(schema)}"
             problems.append(Problem(shown_as, key_line, f"{what}: unknown field `{key}`; {hint}"))
+            continue
+        if schema[key].many and not isinstance(raw, Mapping):
+            try:
+                values[key] = _many(raw, schema[key].convert)
+            except FieldError as error:
+                problems.append(Problem(shown_as, key_line, f"{what}: `{key}` {error}"))
             continue
         if isinstance(raw, (Mapping, Sequence)):
             kind = "a list" if isinstance(raw, Sequence) else "a set of fields"
@@ -204,3 +286,21 @@ def convert_record(record: object, schema: dict[str, Field], shown_as: str, line
         elif name not in values and not field.required:
             values[name] = field.default
     return (None if problems else values), problems
+
+
+def _many(raw: object, convert: Callable[[str], object]) -> tuple:
+    if raw is None or raw == "":
+        return ()
+    items = raw if isinstance(raw, Sequence) else [raw]
+    converted = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, Mapping) and len(item) == 1 and isinstance(next(iter(item.values())), str):
+            item = (next(iter(item)), next(iter(item.values())))  # `- organisation: Name`: the converter reads the key
+        elif not isinstance(item, str):
+            raise FieldError(f"item {number} is not a single value; write each as `- text` on a line of its own")
+        if item:
+            try:
+                converted.append(convert(item))
+            except FieldError as error:
+                raise FieldError(f"item {number} {error}") from None
+    return tuple(converted)

@@ -83,6 +83,36 @@ def moment(when: datetime) -> str:
     return f"{long_date(when.date())}, {clock}"
 
 
+def closing_time(session: Session) -> str:
+    """When registration closes, as a sentence names it: "Monday, May 15" (open all that day) or
+    "Monday, May 15, 5:00 p.m."; the year only when it is not the session's."""
+    deadline = session.registration_closes
+    day = f"{deadline.day:%A}, {deadline.day:%B} {deadline.day.day}"
+    if deadline.day.year != session.day.year:
+        day += f", {deadline.day.year}"
+    return f"{day}, {_clock(deadline.clock, True)}" if deadline.clock else day
+
+
+def registration_text(session: Session) -> str:
+    """Registration in one sentence, for readers without scripts, the feeds and the printed page."""
+    if session.registration_status == "full":
+        return "Registration is full."
+    if session.registration_status == "waitlist":
+        return "Registration is full; join the waitlist."
+    if session.registration_closes:
+        return _sentence(f"Registration closes {closing_time(session)}")
+    return "Registration is open."
+
+
+def names(people: tuple) -> str:
+    """"A", "A and B", "A, B and C": facilitators as a sentence lists them."""
+    named = [str(person) for person in people]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+ATTENDANCE_LABELS = {"in person": "In person", "online": "Online", "hybrid": "In person and online"}
+
+
 def change_text(change: Change) -> str:
     """One line of the "what changed" page and the Atom feed."""
     def when(text: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timezone
 from urllib.parse import quote, urlencode
+
+from markupsafe import Markup, escape
 
 from .model import Session, Site
 
@@ -31,7 +34,14 @@ def _utc_compact(session_time) -> str:
 
 
 def _details(session: Session, site: Site) -> str:
-    return f"{session.topic.summary}\n\n{site.absolute(session.page_path)}"
+    joining = f"Join online: {session.online_url}\n\n" if session.online_url else ""
+    return f"{session.topic.summary}\n\n{joining}{site.absolute(session.page_path)}"
+
+
+def _place(session: Session, site: Site) -> str:
+    """Where the app shows the event: the room, else the link of a session held online."""
+    online = session.online_url if site.attendance_of(session) == "online" else ""
+    return session.location or online
 
 
 def google_add(session: Session, site: Site) -> str:
@@ -39,8 +49,8 @@ def google_add(session: Session, site: Site) -> str:
     query = {"action": "TEMPLATE", "text": session.topic.title,
              "dates": f"{_utc_compact(session.start)}/{_utc_compact(session.end)}",
              "ctz": site.time_zone, "details": _details(session, site)}
-    if session.location:
-        query["location"] = session.location
+    if place := _place(session, site):
+        query["location"] = place
     return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
 
 
@@ -50,6 +60,15 @@ def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
              "startdt": session.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "enddt": session.end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "body": _details(session, site)}
-    if session.location:
-        query["location"] = session.location
+    if place := _place(session, site):
+        query["location"] = place
     return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/deeplink/compose?" + urlencode(query, quote_via=quote)
+
+
+def contact_link(contact: str) -> Markup:
+    """A contact as written in the settings, linked where it is an email address or a phone number."""
+    if re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", contact):
+        return Markup(f'<a href="mailto:{escape(contact)}">{escape(contact)}</a>')
+    if re.fullmatch(r"\+?[0-9 ().-]{7,}", contact):
+        return Markup(f'<a href="tel:{re.sub(r"[^0-9+]", "", contact)}">{escape(contact)}</a>')
+    return escape(contact)

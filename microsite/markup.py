@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import markdown
@@ -58,3 +59,33 @@ def shift_headings(html: str, levels: int) -> str:
     """Cleaned HTML with every heading `levels` lower (h2 -> h3 for 1), at most h6: a body shown
     under a heading of its own page's level."""
     return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + levels, 6)}", html)
+
+
+_INLINE_TAGS = {"a", "abbr", "b", "code", "em", "i", "s", "strong", "sub", "sup"}
+# A bare address in running text, as editors paste it; Python-Markdown links only <https://...>.
+_BARE_URL = re.compile(r"(?<![(<\"'=\]])\bhttps?://[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]")
+
+
+def inline_sources(texts: list[str]) -> list[str]:
+    """One-line texts as Markdown sources whose bare web addresses are links."""
+    return [_BARE_URL.sub(lambda found: f"<{found.group()}>", text) for text in texts]
+
+
+def inline_html(rendered: str) -> str:
+    """Rendered Markdown of one line, as phrasing content: links and emphasis, no paragraph or block."""
+    cleaned = nh3.clean(rendered, tags=_INLINE_TAGS, attributes=_ALLOWED_ATTRIBUTES, url_schemes=_ALLOWED_SCHEMES,
+                        link_rel=None).strip()
+    return cleaned.replace("&nbsp;", "\u00a0")  # as the editor wrote it: French spaces before : ? ! stay
+
+
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(inline: str) -> str:
+    """Inline HTML as a calendar or a data file shows it: a link's address follows its words."""
+    def spelled_out(found: re.Match) -> str:
+        address, words = html.unescape(found.group(1)), _TAG.sub("", found.group(2))
+        shown = html.unescape(words)
+        return words if shown in (address, address.removeprefix("mailto:")) else f"{words} ({html.escape(address)})"
+    return html.unescape(_TAG.sub("", _LINK.sub(spelled_out, inline)))

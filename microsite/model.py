@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,13 @@ class Site:
     feed_refresh_hours: int  # how often calendar apps are asked to poll the feed
     attendance_mode: str = ""  # "in person", "online" or "mixed"; empty while the program has not said
     frame_ancestors: str = "'none'"  # who may show the pages in a frame (CSP frame-ancestors)
+    # Each of these is empty until the program publishes it, and the pages then leave it out:
+    contact_phone: str = ""
+    organisation_url: str = ""  # the parent institution's site, linked from its name
+    logo: str = ""  # an image under content/, e.g. images/logo.svg; published as an asset
+    default_audience: str = ""  # who may attend a session that names no audience of its own
+    accommodations_html: str = ""  # how to ask for an accommodation: the editor's Markdown, rendered
+    accommodations_contact: str = ""  # whom to ask: an email address, a phone number or an office
 
     @property
     def zone(self) -> ZoneInfo:
@@ -70,6 +77,13 @@ class Site:
     def absolute(self, path: str) -> str:
         """Turn a site path such as "topics/x/" into a full URL."""
         return self.base_url + path
+
+    def attendance_of(self, session: Session) -> str:
+        """How one attends a session: its own format, else the site's mode ("mixed" is "hybrid")."""
+        return session.format or {"mixed": "hybrid"}.get(self.attendance_mode, self.attendance_mode)
+
+    def audience_of(self, session: Session) -> str:
+        return session.audience or self.default_audience
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,33 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Facilitator:
+    """Who leads a session: a person (written `- Name`) or an organisation (`- organisation: Name`)."""
+
+    name: str
+    is_organisation: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When registration closes: the end of a day, or a time on it, in the site's zone."""
+
+    day: date
+    clock: time | None  # None: registration stays open to the end of `day`
+    zone: ZoneInfo
+
+    @property
+    def closes_at(self) -> datetime:
+        """The first moment registration is closed."""
+        if self.clock is None:
+            return datetime.combine(self.day + timedelta(days=1), time(0), self.zone)
+        return datetime.combine(self.day, self.clock, self.zone)
+
+
+@dataclass(frozen=True)
 class Session:
     """One dated session of a topic, from content/sessions.yaml."""
 
@@ -135,6 +176,16 @@ class Session:
     moved_from: datetime | None = None  # the previous start, if the last published change moved it
     is_pending: bool = False  # differs from the published record: `build.py publish` will record it
     series: Series | None = None  # None only while content/series/ holds no series
+    note_html: str = ""  # the note's inline Markdown (links, emphasis), rendered and cleaned
+    # What a reader needs to attend; each empty (or open) unless the editor filled it in:
+    registration_url: str = ""
+    registration_closes: Deadline | None = None
+    registration_status: str = "open"  # "open", "full" or "waitlist"
+    facilitators: tuple[Facilitator, ...] = ()  # people or organisations leading the session
+    audience: str = ""  # who may attend, when not the site's default_audience
+    format: str = ""  # "in person", "online" or "hybrid" as the editor wrote it; else the site's mode holds
+    online_url: str = ""  # the link to join online
+    access: str = ""  # access details: captioning, interpretation, step-free entrance
 
     @functools.cached_property  # read for every session on several pages, and to sort them
     def start(self) -> datetime:
@@ -147,6 +198,12 @@ class Session:
     @property
     def is_cancelled(self) -> bool:
         return self.status == "cancelled"
+
+    @property
+    def takes_registration(self) -> bool:
+        """Whether readers are told anything about registering: a link, a deadline or a full list."""
+        return not self.is_cancelled and bool(
+            self.registration_url or self.registration_closes or self.registration_status != "open")
 
     @property
     def page_path(self) -> str:
@@ -218,6 +275,10 @@ class Schedule:
     def sessions_in(self, series: Series) -> tuple[Session, ...]:
         return tuple(session for session in self.sessions if session.series is not None
                      and session.series.slug == series.slug)
+
+    def topics_in(self, series: Series) -> tuple[Topic, ...]:
+        """The topics a series offers, in the order of their first session in it."""
+        return tuple({session.topic.slug: session.topic for session in self.sessions_in(series)}.values())
 
     def series_of(self, topic: Topic) -> tuple[tuple[Series, tuple[Session, ...]], ...]:
         """A topic's sessions grouped by series, the newest series first."""

@@ -20,7 +20,8 @@ from . import formatting, links
 from .documents import is_editor_scratch
 from .hosting import content_security_policy
 from .markup import shift_headings
-from .model import ContentError, OutputFile, Problem, Schedule
+from .model import ContentError, OutputFile, Problem, Schedule, Site
+from .qr import qr_code_svg
 from .structured import event_json_ld
 
 
@@ -61,11 +62,13 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
         month_heading=formatting.month_heading, time_range=formatting.time_range,
         iso=formatting.iso_minutes, start_clock=formatting.start_clock, end_clock=formatting.end_clock,
         moment=formatting.moment, change_text=formatting.change_text, webcal=links.webcal,
-        google_subscribe=links.google_subscribe, shift_headings=shift_headings)
+        google_subscribe=links.google_subscribe, shift_headings=shift_headings,
+        registration_text=formatting.registration_text, names=formatting.names,
+        attendance_label=formatting.ATTENDANCE_LABELS.__getitem__)
     environment.filters.update((name, _strict(function)) for name, function in filters.items())
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
-        outlook_add=links.outlook_add, safe_html=Markup)
+        outlook_add=links.outlook_add, safe_html=Markup, qr_code=qr_code_svg, contact_link=links.contact_link)
     return environment
 
 
@@ -105,6 +108,7 @@ def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]
              sessions=schedule.sessions_in(schedule.current_series) if schedule.series else schedule.sessions),
         page("changes.html", "changes/", changes=schedule.changes_with_sessions()),
         page("accessibility.html", "accessibility/"),
+        page("subscribe.html", "subscribe/", series=schedule.series, topics=schedule.topics),
         page("site.webmanifest", "site.webmanifest"),
         page("changes.xml", "changes.xml", changes=schedule.changes_with_sessions(), updated=_feed_updated(schedule)),
         page("404.html", "404.html"),
@@ -178,7 +182,7 @@ def _feed_updated(schedule: Schedule) -> str:
 def _sitemap_paths(schedule: Schedule) -> list[str]:
     return ["", *(t.page_path for t in schedule.topics), *(s.page_path for s in schedule.sessions),
             *(p.page_path for p in schedule.pages), *(s.page_path for s in schedule.series),
-            *(s.print_path for s in schedule.series), "print/", "changes/", "accessibility/"]
+            *(s.print_path for s in schedule.series), "print/", "subscribe/", "changes/", "accessibility/"]
 
 
 def _template_line(error: Exception, layouts: jinja2.Environment) -> tuple[str, int]:
@@ -219,6 +223,16 @@ def copy_assets(layouts: Path) -> tuple[list[OutputFile], dict[str, str]]:
         published[name] = f"assets/{_hashed_name(name, content)}"
         files.append(OutputFile(published[name], content, f"layouts/assets/{name}"))
     return files, published
+
+
+def copy_content_images(content: Path, site: Site) -> tuple[list[OutputFile], dict[str, str]]:
+    """The images the site settings name (the logo), published as assets are, under a hashed name;
+    layouts ask for them with `asset('content/' ~ site.logo)`. read_schedule has checked they exist."""
+    if not site.logo:
+        return [], {}
+    name = f"content/{site.logo}"
+    published = f"assets/{_hashed_name(posixpath.basename(site.logo), (data := (content / site.logo).read_bytes()))}"
+    return [OutputFile(published, data, name)], {name: published}
 
 
 def _hashed_name(name: str, content: bytes) -> str:

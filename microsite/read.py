@@ -12,8 +12,8 @@ from . import fields
 from .documents import read_documents
 from .fields import Field
 from .history import content_changed_at
-from .markup import render_all
-from .model import ContentError, Page, Problem, Schedule, Series, Session, Site, Topic
+from .markup import inline_html, inline_sources, render_all
+from .model import ContentError, Deadline, Page, Problem, Schedule, Series, Session, Site, Topic
 from .sourcefile import Mapping, Sequence, YamlParser, parse_yaml, read_yaml
 
 # The editors' contract, one schema per file kind; README.md documents each field.
@@ -29,6 +29,12 @@ SITE_FIELDS = {
     "feed_refresh_hours": Field(fields.whole_hours, default=12),
     "attendance_mode": Field(fields.attendance_mode, default=""),
     "frame_ancestors": Field(fields.frame_ancestors, default="'none'"),
+    "contact_phone": Field(fields.one_line, default=""),
+    "organisation_url": Field(fields.web_address, default=""),
+    "logo": Field(fields.content_image, default=""),
+    "default_audience": Field(fields.one_line, default=""),
+    "accommodations": Field(fields.markdown_text, default=""),
+    "accommodations_contact": Field(fields.one_line, default=""),
 }
 TOPIC_FIELDS = {
     "title": Field(fields.one_line, required=True),
@@ -46,10 +52,18 @@ SESSION_FIELDS = {
     "note": Field(fields.one_line, default=""),
     "reason": Field(fields.one_line, default=""),
     "series": Field(fields.slug, default=""),
+    "registration_url": Field(fields.web_address, default=""),
+    "registration_closes": Field(fields.deadline, default=None),
+    "registration_status": Field(fields.registration_status, default="open"),
+    "facilitators": Field(fields.facilitator, default=(), many=True),
+    "audience": Field(fields.one_line, default=""),
+    "format": Field(fields.session_format, default=""),
+    "online_url": Field(fields.web_address, default=""),
+    "access": Field(fields.one_line, default=""),
 }
 SERIES_FIELDS = TOPIC_FIELDS
 # Page slugs that would collide with the generator's own folders.
-RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "series", "sessions", "topics"}
+RESERVED_SLUGS = {"accessibility", "assets", "changes", "print", "series", "sessions", "subscribe", "topics"}
 
 
 def read_schedule(content: Path, base_url: str | None = None,
@@ -67,12 +81,13 @@ def read_schedule(content: Path, base_url: str | None = None,
             " (the one holding content/ and layouts/)"))])
     project = content.parent
     problems: list[Problem] = []
-    site = _read_site(content / "site.yaml", project, base_url, problems, parse_yaml)
+    site = _read_site(content / "site.yaml", project, base_url, problems, parse_yaml, render_markdown)
     topics = read_documents(content / "topics", project, TOPIC_FIELDS, Topic, problems, render_markdown,
                             parse_yaml, required=True)
     series = read_documents(content / "series", project, SERIES_FIELDS, Series, problems, render_markdown,
                             parse_yaml, required=False)
-    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, series, problems, parse_yaml)
+    sessions = _read_sessions(content / "sessions.yaml", project, site, topics, series, problems, parse_yaml,
+                              render_markdown)
     pages = read_documents(content / "pages", project, PAGE_FIELDS, Page, problems, render_markdown,
                            parse_yaml, required=False)
     for page in pages.values():
@@ -105,17 +120,26 @@ def _shown(path: Path, project: Path) -> str:
 
 
 def _read_site(path: Path, project: Path, base_url: str | None, problems: list[Problem],
-               parse_yaml: YamlParser) -> Site | None:
+               parse_yaml: YamlParser, render_markdown: Callable[[list[str]], list[str]]) -> Site | None:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with the site settings listed in README.md"))
         return None
-    site, found = _convert_site(read_yaml(path, shown, parse_yaml), shown, base_url)
+    data, found = read_yaml(path, shown, parse_yaml)
+    site, found = _convert_site((data, found), shown, base_url, render_markdown)
     problems.extend(found)
+    if site is not None and site.logo:
+        logo = path.parent / site.logo
+        if logo.is_symlink() or not logo.is_file():
+            what = "is a symbolic link; put the image itself there" if logo.is_symlink() else "names no file"
+            problems.append(Problem(shown, data.key_lines["logo"], (
+                f"site settings: `logo` {what} (content/{site.logo}); add the image under content/, or remove"
+                " the line")))
     return site
 
 
-def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site | None, list[Problem]]:
+def _convert_site(parsed: tuple, shown: str, base_url: str | None,
+                  render_markdown: Callable[[list[str]], list[str]]) -> tuple[Site | None, list[Problem]]:
     data, found = parsed
     if found:
         return None, found
@@ -124,12 +148,14 @@ def _convert_site(parsed: tuple, shown: str, base_url: str | None) -> tuple[Site
         return None, found
     if base_url:  # a deploy may publish the same content under another address
         values["base_url"] = fields.absolute_url(base_url)
+    accommodations = values.pop("accommodations")
+    values["accommodations_html"] = render_markdown([accommodations])[0] if accommodations else ""
     return Site(**values), found
 
 
 def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[str, Topic | None],
                    all_series: dict[str, Series | None], problems: list[Problem],
-                   parse_yaml: YamlParser) -> list[Session]:
+                   parse_yaml: YamlParser, render_markdown: Callable[[list[str]], list[str]]) -> list[Session]:
     shown = _shown(path, project)
     if not path.is_file():
         problems.append(Problem(shown, 0, "not found; create it with one entry per session (see README.md)"))
@@ -163,7 +189,12 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
             problems.append(Problem(series.source, 1, (
                 f"series '{slug}' has no sessions in {shown}; give sessions `series: \"{slug}\"`, or delete the"
                 " file if the series is not planned"), is_warning=True))
-    return [_session(values, topic, site, series) for (values, _, _), topic, series in linked] if site is not None else []
+    if site is None:
+        return []
+    notes = [values["note"] for (values, _, _), _, _ in linked if values["note"]]
+    rendered = iter(render_markdown(inline_sources(notes)) if notes else [])
+    return [_session(values, topic, site, series, inline_html(next(rendered)) if values["note"] else "")
+            for (values, _, _), topic, series in linked]
 
 
 def _series_of(values: dict, key_lines: dict, what: str, all_series: dict[str, Series | None], shown: str,
@@ -220,16 +251,24 @@ def _convert_sessions(parsed: tuple, shown: str, site: Site | None) -> tuple[lis
         first_line_of_id[session_id] = record.key_lines["id"]
         if site is not None and not _times_are_valid(values, record, site, shown, what, problems):
             continue
+        if site is not None and not _deadline_is_valid(values, record, site, shown, what, problems):
+            continue
         values["source_line"] = line
         entries.append((values, record.key_lines, what))
     return entries, problems, referenced
 
 
-def _session(values: dict, topic: Topic, site: Site, series: Series | None) -> Session:
+def _session(values: dict, topic: Topic, site: Site, series: Series | None, note_html: str) -> Session:
+    closes = values["registration_closes"]
     return Session(
         id=values["id"], topic=topic, day=values["date"], start_time=values["start"], end_time=values["end"],
         zone=site.zone, location=values["location"], status=values["status"], note=values["note"],
-        reason=values["reason"], source_line=values["source_line"], series=series)
+        reason=values["reason"], source_line=values["source_line"], series=series, note_html=note_html,
+        registration_url=values["registration_url"],
+        registration_closes=Deadline(closes[0], closes[1], site.zone) if closes else None,
+        registration_status=values["registration_status"], facilitators=values["facilitators"],
+        audience=values["audience"], format=values["format"], online_url=values["online_url"],
+        access=values["access"])
 
 
 def _session_label(record: object) -> str:
@@ -266,3 +305,22 @@ def _times_are_valid(values: dict, record: Mapping, site: Site, shown: str, what
                 " (clocks fall back that night); choose a time outside the repeated hour")))
             valid = False
     return valid
+
+
+def _deadline_is_valid(values: dict, record: Mapping, site: Site, shown: str, what: str,
+                       problems: list[Problem]) -> bool:
+    """Registration must close by the time the session starts."""
+    if not values["registration_closes"]:
+        return True
+    day, clock = values["registration_closes"]
+    closes = Deadline(day, clock, site.zone).closes_at
+    starts = datetime.combine(values["date"], values["start"], site.zone)
+    if closes <= starts:
+        return True
+    if clock is None and day == values["date"]:
+        hint = f"a date alone means the end of that day; add the time, e.g. {day.isoformat()} {values['start']:%H:%M}"
+    else:
+        hint = f"close it on or before {values['date'].isoformat()} {values['start']:%H:%M}"
+    problems.append(Problem(shown, record.key_lines["registration_closes"], (
+        f"{what}: registration closes after the session starts; {hint}")))
+    return False

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .formatting import iso_minutes, moment
 from .history import source_date_epoch
-from .model import Change, ContentError, Problem, Schedule, Session
+from .model import Change, ContentError, Problem, Schedule, Session, Site
 from .record_files import OLD_RECORD, RECORD_FOLDER, WITHDRAWN, Recorded, read_record_folder
 from .sourcefile import YamlParser, parse_yaml
 
@@ -47,11 +47,26 @@ class Record:
         return tuple(sorted(changes, key=lambda change: change.at, reverse=True))  # stable: sessions in id order
 
 
-def fingerprint(session: Session) -> str:
+def fingerprint(session: Session, site: Site) -> str:
     """A digest of everything a session's calendar event says, apart from its stamps and SEQUENCE."""
     facts = [session.topic.slug, session.topic.title, session.topic.summary, session.start.isoformat(),
              session.end.isoformat(), session.location, session.status, session.note, session.reason]
+    # What a reader needs to attend is in the event's description too. Only the fields filled in
+    # count, so that a record made before they existed still matches a session that has none.
+    attending = {name: value for name, value in _attending_facts(session, site).items() if value}
+    if attending:
+        facts.append(attending)
     return hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def _attending_facts(session: Session, site: Site) -> dict[str, object]:
+    closes = session.registration_closes
+    return {"registration_url": session.registration_url,
+            "registration_closes": closes.closes_at.isoformat() if closes else "",
+            "registration_status": "" if session.registration_status == "open" else session.registration_status,
+            "facilitators": [[f.name, f.is_organisation] for f in session.facilitators], "audience": site.audience_of(session), "format": session.format,
+            "online_url": session.online_url, "access": session.access,
+            "accommodations_contact": site.accommodations_contact}
 
 
 def read_record(content: Path, parse_yaml: YamlParser = parse_yaml) -> tuple[Record, list[Problem]]:
@@ -80,7 +95,7 @@ def apply_record(schedule: Schedule, record: Record, withdrawing: frozenset[str]
     sessions = []
     for session in schedule.sessions:
         recorded = record.sessions.get(session.id)
-        entry = _entry_for(session, recorded, pending_at)
+        entry = _entry_for(session, schedule.site, recorded, pending_at)
         sessions.append(replace(session, sequence=entry.sequence, modified=entry.modified,
                                 moved_from=entry.moved_from, is_pending=entry is not recorded))
     notices = _pending_notice(sessions) if record.sessions else []
@@ -88,10 +103,10 @@ def apply_record(schedule: Schedule, record: Record, withdrawing: frozenset[str]
                    warnings=tuple(sorted([*schedule.warnings, *notices])))
 
 
-def _entry_for(session: Session, recorded: Recorded | None, at: datetime) -> Recorded:
+def _entry_for(session: Session, site: Site, recorded: Recorded | None, at: datetime) -> Recorded:
     """The record's entry for a session published at `at`: the old one if nothing changed, else
     the next SEQUENCE (0 for a new session), stamped `at`, remembering where a moved session was."""
-    current = fingerprint(session)
+    current = fingerprint(session, site)
     if recorded is not None and recorded.status != WITHDRAWN and recorded.fingerprint == current:
         return recorded
     moved = recorded is not None and recorded.status != WITHDRAWN and recorded.start != session.start
@@ -154,7 +169,7 @@ def record_publication(schedule: Schedule, old: Record, now: datetime,
     recordings = []
     for session in schedule.sessions:
         recorded = old.sessions.get(session.id)
-        entry = _entry_for(session, recorded, now)
+        entry = _entry_for(session, schedule.site, recorded, now)
         if entry is not recorded:
             found = ([Change(now, "published", session.id, session.topic.title, "", "")] if first_publication
                      else _changes_of(session, recorded, now))

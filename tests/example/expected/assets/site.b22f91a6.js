@@ -21,8 +21,8 @@
 
   // Past and next sessions, by the reader's clock: the built pages never go stale.
   var sessions = Array.prototype.slice.call(document.querySelectorAll("[data-start][data-end]"));
-  if (!sessions.length) return;
   var now = Date.now();
+  if (!sessions.length) return;
   var next = null;
   sessions.forEach(function (session) {
     var cancelled = session.classList.contains("is-cancelled");
@@ -39,23 +39,19 @@
     addLocalTime(session);
   });
   document.querySelectorAll("[data-fold-past]").forEach(foldPast);
+  var featured = document.getElementById("next-session");
+  if (next && featured) feature(next, featured);
+  document.querySelectorAll(".registration").forEach(registration);
   if (next) {
     next.classList.add("is-next");
     // On a page about one session, "next" would suggest it is the next of the whole series.
     var upcoming = sessions.length === 1 ? "Upcoming." : "Next session.";
     label(next, "next", Date.parse(next.dataset.start) <= now ? "Happening now." : upcoming);
   }
+  // Before or during the series, the home page leads with the next session; after it, it says so.
   var status = document.getElementById("series-status");
-  if (status) {
-    if (next) {
-      var link = document.createElement("a");
-      link.href = next.dataset.page;
-      link.textContent = next.querySelector(".session-heading").textContent.trim();
-      status.append("Next session: ", link, ", " + new Date(next.dataset.start).toLocaleDateString(
-        document.documentElement.lang, { weekday: "long", month: "long", day: "numeric", timeZone: zoneOf() }) + ".");
-    } else {
-      status.textContent = "This series has ended: every session is in the past.";
-    }
+  if (status && !next) {
+    status.textContent = "This series has ended: every session is in the past.";
     status.hidden = false;
   }
 
@@ -84,6 +80,40 @@
       if (!month.querySelector(".session")) month.remove();  // every session of the month is over
     });
     list.insertBefore(fold, list.firstChild);
+  }
+
+  // The next session again, as the home page's prominent card: its heading one level below the
+  // section's, and no ids, so that nothing on the page is named twice.
+  function feature(session, section) {
+    var card = document.createElement("div");
+    card.className = "next-card";
+    Array.prototype.forEach.call(session.children, function (child) {
+      if (child.classList.contains("session-badge")) return;
+      var copy = child.cloneNode(true);
+      if (child.classList.contains("session-heading")) {
+        copy = document.createElement("h3");
+        copy.className = "session-heading";
+        copy.innerHTML = child.innerHTML;
+      }
+      copy.querySelectorAll("[id]").forEach(function (element) { element.removeAttribute("id"); });
+      card.appendChild(copy);
+    });
+    if (Date.parse(session.dataset.start) <= now) label(card, "next", "Happening now.");
+    section.appendChild(card);
+    section.hidden = false;
+  }
+
+  // Registration by the reader's clock: closed after its deadline, and not offered at all once
+  // the session has started. Without this script the deadline is stated in words.
+  function registration(block) {
+    if (Date.parse(block.dataset.start) <= now) {
+      block.hidden = true;
+    } else if (block.dataset.closes && Date.parse(block.dataset.closes) <= now) {
+      var closed = document.createElement("p");
+      closed.className = "registration-state";
+      closed.textContent = "Registration closed.";
+      block.replaceChildren(closed);
+    }
   }
 
   function count(number, one, many) {
