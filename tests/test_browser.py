@@ -221,7 +221,8 @@ def _schedule_state(browser, host, when: str | None, scripts: bool = True, timez
         badges: Array.from(document.querySelectorAll('.session-badge')).map(e => e.textContent),
         status: document.getElementById('series-status').hidden ? null : document.getElementById('series-status').textContent,
         card: document.getElementById('next-session').hidden ? null
-            : document.querySelector('#next-session .next-card').innerText.split('\\n').filter(Boolean).slice(0, 2),
+            : Array.from(document.querySelectorAll('#next-session .next-card > :not(.session-date)'))
+                .map(e => e.innerText.trim()).filter(Boolean).slice(0, 2),
         local: Array.from(document.querySelectorAll('.local-time')).map(e => e.textContent),
         text: document.body.innerText})""")
     context.close()
