@@ -134,6 +134,17 @@ def test_axe_finds_nothing_on_pages_with_every_field(browser, host, scheme, widt
     assert violations == []
 
 
+def test_nu_html_checker_finds_no_errors_with_every_field(site):
+    require_node_package("vnu-jar")
+    if shutil.which("java") is None:
+        pytest.fail("Java is needed for the Nu HTML Checker (apt-get install default-jre-headless)")
+    pages = sorted(str(path) for path in site.rglob("*.html"))
+    result = subprocess.run(["java", "-jar", str(NODE_TOOLS / "node_modules/vnu-jar/build/dist/vnu.jar"),
+                             "--errors-only", "--format", "json", *pages], capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m['message']}" for m in messages] == []
+
+
 def _registration(page, session_id: str) -> dict:
     return page.evaluate("""(id) => {
         const block = document.querySelector(`#${id} .registration`);
