@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, StaticHost, require_chromium
+from browser import StaticHost
 from calendar_readers import NODE_TOOLS, require_node_package
 from conftest import copy_of_2023_program, run_build
 
@@ -31,17 +31,6 @@ def site(tmp_path_factory) -> Path:
     out = project / "site"
     assert run_build(project, "--out", str(out)).returncode == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

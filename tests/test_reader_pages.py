@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, CompressingHost, StaticHost, require_chromium
+from browser import CHROMIUM, CompressingHost, StaticHost, require_chromium
 from calendar_readers import NODE_TOOLS, require_node_package
 from conftest import REPO, copy_of_2023_program, run_build
 
@@ -85,17 +85,6 @@ def site(tmp_path_factory) -> Path:
     shutil.copytree(REPO / "layouts", project / "layouts")
     assert run_build(project).returncode == 0
     return project / "site"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
