@@ -200,8 +200,11 @@ def facilitator(value: str | tuple[str, str]) -> Facilitator:
     return Facilitator(one_line(value))
 
 
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
 def email(value: str) -> str:
-    if value and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", value):
+    if value and not EMAIL.fullmatch(value):
         raise FieldError(f"'{value}' is not an email address; write it as name@example.org, or leave it empty")
     return value
 

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
+from .fields import EMAIL
 from .model import Session, Site
 
 _OUTLOOK_HOSTS = {"outlook": "outlook.live.com", "office": "outlook.office.com"}
@@ -67,7 +68,7 @@ def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
 
 def contact_link(contact: str) -> Markup:
     """A contact as written in the settings, linked where it is an email address or a phone number."""
-    if re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", contact):
+    if EMAIL.fullmatch(contact):
         return Markup(f'<a href="mailto:{escape(contact)}">{escape(contact)}</a>')
     if re.fullmatch(r"\+?[0-9 ().-]{7,}", contact):
         return Markup(f'<a href="tel:{re.sub(r"[^0-9+]", "", contact)}">{escape(contact)}</a>')
