@@ -437,7 +437,9 @@ def _series_state(browser, host, when: str, path: str = "") -> dict:
         badges: Object.fromEntries(Array.from(document.querySelectorAll('.session')).map(
             e => [e.id, Array.from(e.querySelectorAll('.session-badge')).map(b => b.textContent)])),
         apps: Object.fromEntries(Array.from(document.querySelectorAll('.session')).map(
-            e => [e.id, Array.from(e.querySelectorAll('.add-app')).filter(a => !a.hidden).length]))})""")
+            e => [e.id, Array.from(e.querySelectorAll('.add-app')).filter(a => !a.hidden).length])),
+        menus: Object.fromEntries(Array.from(document.querySelectorAll('.session')).map(
+            e => [e.id, Array.from(e.querySelectorAll('.add-to-calendar')).filter(m => !m.hidden).length]))})""")
     context.close()
     return state
 
@@ -454,6 +456,8 @@ def test_in_january_of_the_newest_series_what_is_over_is_folded_and_what_is_next
     assert state["badges"]["psychological-safety-2026-1"] == ["This session has taken place."]
     topic = _series_state(browser, series_host, JANUARY, "topics/racism-pt-3/")
     assert topic["apps"] == {"racism-pt-3-2026-2": 3, "racism-pt-3-2026-1": 0, "racism-pt-3-2025-1": 0}
+    # A cancelled session has no menu, only its file; one that is over shows none in a list.
+    assert topic["menus"] == {"racism-pt-3-2026-2": 1, "racism-pt-3-2026-1": 0, "racism-pt-3-2025-1": 0}
     context = _context(browser, series_host)  # a past session's own page: its file, no apps
     page = context.new_page()
     page.clock.set_fixed_time(JANUARY)

@@ -33,6 +33,8 @@
       // On a session's own page its links stand after its facts, so they are the page's.
       var scope = sessions.length === 1 ? document : session;
       scope.querySelectorAll(".add-app").forEach(function (item) { item.hidden = true; });
+      // In a list, a session that is over offers no calendar at all (its own page keeps its file).
+      if (scope !== document) session.querySelectorAll(".add-to-calendar").forEach(function (menu) { menu.hidden = true; });
     } else if (!cancelled && (!next || Date.parse(session.dataset.start) < Date.parse(next.dataset.start))) {
       next = session;
     }
