@@ -105,3 +105,42 @@ class CompressingHost:
     def __exit__(self, *exception) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+FOCUSABLE = "a[href], button:not([hidden]), input, select, textarea, [tabindex]:not([tabindex='-1'])"
+
+
+def keyboard_walk(page, urls: list[str]) -> list[str]:
+    """Tab through each page: the skip link first, every focusable element reached, each with a
+    visible focus ring. Returns what went wrong, one line each."""
+    problems = []
+    for url in urls:
+        page.goto(url)
+        # What a closed disclosure holds (sessions that are over) is reached by opening it, not by Tab.
+        expected = page.eval_on_selector_all(FOCUSABLE, "els => els.filter(e => !e.closest('details:not([open])')"
+                                             " && (e.offsetParent !== null || getComputedStyle(e).position === 'absolute')).length")
+        reached, first = [], None
+        for _ in range(expected + 5):
+            page.keyboard.press("Tab")
+            info = page.evaluate("""() => {
+                const e = document.activeElement, s = getComputedStyle(e);
+                const r = e.getBoundingClientRect();
+                return {isBody: e === document.body || e === document.documentElement,
+                        key: e.outerHTML.slice(0, 120) + '|' + Array.from(document.querySelectorAll('*')).indexOf(e),
+                        outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+                        visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight,
+                        text: (e.innerText || e.value || '').trim().slice(0, 40)};
+            }""")
+            if info["isBody"] and reached:
+                break  # past the last element: focus leaves the page
+            first = first or info
+            if info["key"] in [r["key"] for r in reached]:
+                break
+            reached.append(info)
+            if not info["outline"] or not info["visible"]:
+                problems.append(f"{url}: focus not visible on {info['text']!r}")
+        if len(reached) < expected:
+            problems.append(f"{url}: Tab reached {len(reached)} of {expected} focusable elements")
+        if first["text"] != "Skip to main content":
+            problems.append(f"{url}: the first Tab goes to {first['text']!r}, not the skip link")
+    return problems

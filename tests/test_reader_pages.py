@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CompressingHost, StaticHost, require_chromium
+from browser import CHROMIUM, CompressingHost, StaticHost, keyboard_walk, require_chromium
 from calendar_readers import NODE_TOOLS, require_node_package
 from conftest import REPO, copy_of_2023_program, run_build
 
@@ -212,10 +212,21 @@ def test_the_add_to_calendar_menu_works_by_keyboard(browser, host):
     assert focused.startswith("Google Calendar")
     name = page.evaluate("() => document.activeElement.textContent.replace(/\\s+/g, ' ')")
     assert name == "Google Calendar: Disability as Diversity, Mon, May 17, 2027"  # what a screen reader says
-    summary.focus()
-    page.keyboard.press("Space")  # and closes again
+    page.keyboard.press("Escape")  # closes it, and the focus is back on its button
+    assert page.locator(".add-to-calendar .menu-items").is_hidden()
+    assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Space")  # opens it again, and Space closes it
+    assert page.locator(".add-to-calendar .menu-items").is_visible()
+    page.keyboard.press("Space")
     assert page.locator(".add-to-calendar .menu-items").is_hidden()
     context.close()
+
+
+def test_keyboard_reaches_everything_on_pages_with_every_field(browser, host):
+    context, page = _page(browser, host)
+    problems = keyboard_walk(page, host.pages())
+    context.close()
+    assert problems == []
 
 
 def test_the_subscribe_menu_holds_the_apps_and_the_address(browser, host):

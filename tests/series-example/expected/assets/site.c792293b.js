@@ -19,6 +19,15 @@
     });
   });
 
+  // Escape closes an open menu and puts the focus back on its button, as menus do elsewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = document.activeElement && document.activeElement.closest("details.menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   // Past and next sessions, by the reader's clock: the built pages never go stale.
   var sessions = Array.prototype.slice.call(document.querySelectorAll("[data-start][data-end]"));
   var now = Date.now();
