@@ -52,7 +52,7 @@ def google_add(session: Session, site: Site) -> str:
              "ctz": site.time_zone, "details": _details(session, site)}
     if place := _place(session, site):
         query["location"] = place
-    return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
+    return "https://calendar.google.com/calendar/render?" + query_string(query)
 
 
 def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
@@ -63,7 +63,26 @@ def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
              "body": _details(session, site)}
     if place := _place(session, site):
         query["location"] = place
-    return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/deeplink/compose?" + urlencode(query, quote_via=quote)
+    return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/deeplink/compose?" + query_string(query)
+
+
+class _PercentEscapes(dict):
+    """str.translate's table for a query value: every character but those RFC 3986 leaves
+    unreserved becomes its UTF-8 bytes, percent-encoded; the table holds the ASCII ones, and
+    any other character is encoded when met (and not kept: the table never changes)."""
+
+    def __missing__(self, code: int) -> str:
+        return "".join(f"%{byte:02X}" for byte in chr(code).encode("utf-8"))
+
+
+_UNRESERVED = frozenset(map(ord, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"))
+_ESCAPES = _PercentEscapes({code: chr(code) if code in _UNRESERVED else f"%{code:02X}" for code in range(128)})
+
+
+def query_string(query: dict[str, str]) -> str:
+    """The same text as urlencode(query, quote_via=quote), twice as fast: that quotes one byte
+    at a time in Python, and the home page of a large program builds three links per session."""
+    return "&".join(f"{key.translate(_ESCAPES)}={value.translate(_ESCAPES)}" for key, value in query.items())
 
 
 def contact_link(contact: str) -> Markup:

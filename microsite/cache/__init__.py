@@ -20,6 +20,7 @@ the stage's own functions wrapped here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -183,9 +184,19 @@ def _values(inputs: object) -> bytes:
 
 class _ValuePickler(pickle.Pickler):
     def reducer_override(self, value: object):
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return type(value), tuple(getattr(value, field.name) for field in dataclasses.fields(value))
-        return NotImplemented
+        names = _field_names(type(value))
+        if names is None:
+            return NotImplemented
+        return type(value), tuple([getattr(value, name) for name in names])
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, in order; None for any other type. Asked for each of the
+    hundreds of thousands of values a large program's keys are made of, so known once per class."""
+    if not dataclasses.is_dataclass(kind) or kind is type:
+        return None
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 class _CompiledLayouts(jinja2.BytecodeCache):
