@@ -54,6 +54,9 @@ class Cache:
         self.in_memory = in_memory
         self.memory: dict[str, bytes] = {}
         self.used: dict[str, bytes | None] = {}  # this build's keys (with their bytes for the preview)
+        # Each model value's digest, by the value (equal values, one digest), for this build's keys:
+        # a session is in the keys of its event, its page, its topic's page and the lists.
+        self.value_digests: dict[object, bytes] = {}
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
         """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
@@ -121,7 +124,7 @@ class Cache:
         if self.store is not None:
             self.store.finish(self.used)
         self.memory = {key: value for key, value in self.used.items() if value is not None}
-        self.used = {}
+        self.used, self.value_digests = {}, {}
 
     def __enter__(self) -> Cache:
         return self
@@ -134,7 +137,8 @@ class Cache:
         encodes them, so different values never give the same bytes; it is three times faster
         than repr() for a schedule. The bytes are only hashed, never stored or read back."""
         digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
-        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str) else _values(inputs))
+        digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
+                      else _values(inputs, self.value_digests))
         return digest.hexdigest()
 
     def _kept(self, kind: str, inputs: object, make: Callable[[], bytes]) -> bytes:
@@ -167,27 +171,42 @@ class Cache:
         return value
 
 
-def _values(inputs: object) -> bytes:
-    """Bytes that stand for `inputs` and nothing else: pickle's, with two differences that make
-    them depend on the values alone. A dataclass is written as its class and its fields, without
-    what its cached properties keep beside them (a session's start is there only once it has
-    been read, which depends on what was cached). And there is no memo, which would write an
-    object met twice once and then refer to it, so that equal values that are one object in one
-    build and two in the next (a time zone's name) would give other bytes. The model holds no
-    cycles, which is what the memo is for. The bytes are only hashed, never read back."""
+def _values(inputs: object, digests: dict[object, bytes]) -> bytes:
+    """Bytes that stand for `inputs` and nothing else: pickle's, with three differences that make
+    them depend on the values alone and cost less. A dataclass is written as its class and the
+    SHA-256 of its fields' bytes, without what its cached properties keep beside them (a
+    session's start is there only once it has been read, which depends on what was cached); that
+    digest is made once per build for equal values (`digests`, keyed by the value itself, never
+    by identity). That holds because equal model values are interchangeable: each field that
+    holds a time holds it in one zone (the site's, or UTC), so equal times there are written
+    alike. And there is no memo, which would write an object met twice once and then refer
+    to it, so that equal values that are one object in one build and two in the next (a time
+    zone's name) would give other bytes. The model holds no cycles, which is what the memo is
+    for. The bytes are only hashed, never read back."""
     buffer = io.BytesIO()
-    pickler = _ValuePickler(buffer, protocol=5)
-    pickler.fast = True
+    pickler = _ValuePickler(buffer, digests)
     pickler.dump(inputs)
     return buffer.getvalue()
 
 
 class _ValuePickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, digests: dict[object, bytes]):
+        super().__init__(file, protocol=5)
+        self.fast = True
+        self.digests = digests
+
     def reducer_override(self, value: object):
         names = _field_names(type(value))
         if names is None:
             return NotImplemented
-        return type(value), tuple([getattr(value, name) for name in names])
+        try:
+            digest = self.digests.get(value)
+        except TypeError:  # a field that cannot be hashed: written out in full, every time
+            return type(value), tuple([getattr(value, name) for name in names])
+        if digest is None:
+            fields = tuple([getattr(value, name) for name in names])
+            digest = self.digests[value] = hashlib.sha256(_values(fields, self.digests)).digest()
+        return type(value), (digest,)
 
 
 @functools.cache
