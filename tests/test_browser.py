@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from browser import StaticHost, keyboard_walk
+from browser import StaticHost, axe_violations, keyboard_walk
 from calendar_readers import NODE_TOOLS, require_node_package
 from conftest import copy_of_2023_program, run_build
 
 BASE_URL = "https://ally-training.example.org/"
-AXE = NODE_TOOLS / "node_modules/axe-core/axe.min.js"
 VNU = NODE_TOOLS / "node_modules/vnu-jar/build/dist/vnu.jar"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +61,7 @@ def test_axe_finds_no_violations(browser, host, scheme, width):
     violations = []
     for url in host.pages():
         page.goto(url)
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate("""async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return result.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
-        }""", WCAG_TAGS)
-        violations += [f"{url} {item}" for item in found]
+        violations += [f"{url} {item}" for item in axe_violations(page)]
     context.close()
     assert violations == []
     assert host.foreign == []  # no fonts, scripts or trackers from anywhere else
@@ -281,9 +274,7 @@ def test_the_404_page_is_styled_and_accessible_on_any_host(browser, site):
         page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/404.html")
         assert page.evaluate("getComputedStyle(document.querySelector('.skip-link')).position") == "absolute"
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
-            .violations.map(v => v.id)""", WCAG_TAGS)
+        found = axe_violations(page)
         context.close()
     finally:
         server.shutdown()
@@ -371,10 +362,7 @@ def test_axe_finds_nothing_on_the_series_pages(browser, series_host, scheme, wid
     violations = []
     for path in SERIES_PAGES:
         page.goto(SERIES_URL + path)
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
-            .violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""", WCAG_TAGS)
-        violations += [f"{path} {item}" for item in found]
+        violations += [f"{path} {item}" for item in axe_violations(page)]
     context.close()
     assert violations == []
 

@@ -21,14 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CompressingHost, StaticHost, keyboard_walk, require_chromium
+from browser import CHROMIUM, CompressingHost, StaticHost, axe_violations, keyboard_walk, require_chromium
 from calendar_readers import NODE_TOOLS, require_node_package
 from conftest import REPO, copy_of_2023_program, run_build
 
 EXAMPLE = Path(__file__).resolve().parent / "reader-example"
 BASE_URL = "https://example.org/ally/"
-AXE = NODE_TOOLS / "node_modules/axe-core/axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BEFORE_DEADLINE = "2027-05-10T12:00:00-04:00"
 AFTER_DEADLINE = "2027-05-16T08:00:00-04:00"  # every-field's registration closed at the end of May 15
 STARTED = "2027-05-17T12:30:00-04:00"  # every-field is under way
@@ -113,12 +111,7 @@ def test_axe_finds_nothing_on_pages_with_every_field(browser, host, scheme, widt
         page.goto(url)
         for menu in page.locator("details.menu").all()[:2]:  # the menus' contents too
             menu.locator("summary").click()
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate("""async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return result.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
-        }""", WCAG_TAGS)
-        violations += [f"{url} {item}" for item in found]
+        violations += [f"{url} {item}" for item in axe_violations(page)]
     context.close()
     assert violations == []
 
