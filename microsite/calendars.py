@@ -118,13 +118,10 @@ def _event(site: Site, session: Session) -> Event:
     event.add("summary", vText(f"Cancelled: {title}" if session.is_cancelled else title))
     page = site.absolute(session.page_path)
     event.add("description", vText("\n\n".join(_description(site, session, page))))
-    joining = session.online_url and not session.is_cancelled
-    if session.location:
-        event.add("location", vText(session.location))
-    elif joining and site.attendance_of(session) == "online":
-        event.add("location", vText(session.online_url))  # the one place most apps make clickable
+    if place := site.place_of(session):  # for a session held online, its link: most apps make it clickable
+        event.add("location", vText(place))
     event.add("url", page, parameters={"VALUE": "URI"})
-    if joining:  # RFC 7986: apps that know it offer a "join" button
+    if session.online_url and not session.is_cancelled:  # RFC 7986: apps that know it offer a "join" button
         event.add("conference", session.online_url,
                   parameters={"VALUE": "URI", "FEATURE": "VIDEO,AUDIO", "LABEL": "Join online"})
     event.add("transp", "OPAQUE")

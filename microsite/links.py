@@ -39,18 +39,12 @@ def _details(session: Session, site: Site) -> str:
     return f"{session.topic.summary}\n\n{joining}{site.absolute(session.page_path)}"
 
 
-def _place(session: Session, site: Site) -> str:
-    """Where the app shows the event: the room, else the link of a session held online."""
-    online = session.online_url if site.attendance_of(session) == "online" else ""
-    return session.location or online
-
-
 def google_add(session: Session, site: Site) -> str:
     """Google Calendar's event template, in UTC with the site's zone named (ctz) for display."""
     query = {"action": "TEMPLATE", "text": session.topic.title,
              "dates": f"{_utc_compact(session.start)}/{_utc_compact(session.end)}",
              "ctz": site.time_zone, "details": _details(session, site)}
-    if place := _place(session, site):
+    if place := site.place_of(session):
         query["location"] = place
     return "https://calendar.google.com/calendar/render?" + query_string(query)
 
@@ -61,7 +55,7 @@ def outlook_add(session: Session, site: Site, service: str = "outlook") -> str:
              "startdt": session.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "enddt": session.end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
              "body": _details(session, site)}
-    if place := _place(session, site):
+    if place := site.place_of(session):
         query["location"] = place
     return f"https://{_OUTLOOK_HOSTS[service]}/calendar/0/deeplink/compose?" + query_string(query)
 

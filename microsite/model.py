@@ -85,6 +85,12 @@ class Site:
     def audience_of(self, session: Session) -> str:
         return session.audience or self.default_audience
 
+    def place_of(self, session: Session) -> str:
+        """Where a calendar app shows the event: the room, else the join link of a session held
+        only online (and not cancelled); empty when neither is known."""
+        held_online = self.attendance_of(session) == "online" and not session.is_cancelled
+        return session.location or (session.online_url if held_online else "")
+
 
 @dataclass(frozen=True)
 class Topic:

@@ -230,8 +230,8 @@ def copy_content_images(content: Path, site: Site) -> tuple[list[OutputFile], di
     layouts ask for them with `asset('content/' ~ site.logo)`. read_schedule has checked they exist."""
     if not site.logo:
         return [], {}
-    name = f"content/{site.logo}"
-    published = f"assets/{_hashed_name(posixpath.basename(site.logo), (data := (content / site.logo).read_bytes()))}"
+    name, data = f"content/{site.logo}", (content / site.logo).read_bytes()
+    published = f"assets/{_hashed_name(posixpath.basename(site.logo), data)}"
     return [OutputFile(published, data, name)], {name: published}
 
 

@@ -130,8 +130,10 @@ def _read_site(path: Path, project: Path, base_url: str | None, problems: list[P
     problems.extend(found)
     if site is not None and site.logo:
         logo = path.parent / site.logo
-        if logo.is_symlink() or not logo.is_file():
-            what = "is a symbolic link; put the image itself there" if logo.is_symlink() else "names no file"
+        # A link, here or in a folder above it, could publish any file of the build machine.
+        linked = logo.is_symlink() or path.parent.resolve() not in logo.resolve().parents
+        if linked or not logo.is_file():
+            what = "is a symbolic link; put the image itself there" if linked else "names no file"
             problems.append(Problem(shown, data.key_lines["logo"], (
                 f"site settings: `logo` {what} (content/{site.logo}); add the image under content/, or remove"
                 " the line")))

@@ -85,6 +85,17 @@ def test_symbolic_links_are_refused(make_project):
     result = run_build(project)
     assert result.returncode == 1
     assert "layouts/assets/leak.txt:1: is a symbolic link; replace it with the file itself" in result.stderr
+    (project / "layouts/assets/leak.txt").unlink()
+    # The logo, and a folder above it: either could publish a file from anywhere on the machine.
+    outside = project.parent / "outside"
+    outside.mkdir()
+    (outside / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (project / "content/images").symlink_to(outside)
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "logo: images/logo.svg\n")
+    result = run_build(project)
+    assert result.returncode == 1
+    assert "content/site.yaml:7: site settings: `logo` is a symbolic link; put the image itself there" in result.stderr
 
 
 def test_editor_scratch_files_are_ignored(make_project):
