@@ -39,10 +39,12 @@ class PageToRender:
         return self.path + "index.html" if self.path == "" or self.path.endswith("/") else self.path
 
 
-def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = None,
+                         template_class: type[jinja2.Template] = jinja2.Template) -> jinja2.Environment:
     """A Jinja environment that escapes by default and fails on any undefined name.
 
-    `compiled` is where Jinja may keep compiled layouts (microsite.cache's), or None.
+    `compiled` is where Jinja may keep compiled layouts, and `template_class` what makes them
+    (microsite.cache's, which keeps partials' output), or Jinja's own.
     """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
@@ -56,7 +58,9 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # an environment lasts one build: Jinja need not look at a layout's file at each include
     )
+    environment.template_class = template_class
     filters = dict(
         long_date=formatting.long_date, short_date=formatting.short_date,
         month_heading=formatting.month_heading, time_range=formatting.time_range,
@@ -137,19 +141,37 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[s
         raise ContentError(sorted(set(problems)))
 
 
-def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
-    """One page: its layout rendered with its context and the helpers every layout has."""
-    def link(target: str) -> str:
-        return formatting.relative_url(target, page.file_path)
+@dataclass(frozen=True)
+class _Link:
+    """link(target): the relative link from this page to a site path."""
 
-    values = dict(page.context)
+    from_page: str
 
-    def asset(name: str) -> str:
-        if name not in values["assets"]:
+    def __call__(self, target: str) -> str:
+        return formatting.relative_url(target, self.from_page)
+
+
+@dataclass(frozen=True)
+class _AssetLink:
+    """asset(name): the link from this page to a file of layouts/assets/, by its published name."""
+
+    from_page: str
+    published: tuple[tuple[str, str], ...]
+
+    def __call__(self, name: str) -> str:
+        published = dict(self.published)
+        if name not in published:
             raise _MissingAsset(name)
-        return link(values["assets"][name])
+        return formatting.relative_url(published[name], self.from_page)
 
-    context = {**values, "link": link, "asset": asset, "absolute": values["site"].absolute}
+
+def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
+    """One page: its layout rendered with its context and the helpers every layout has.
+
+    The helpers are values (a page's link() is its path), so that a kept partial's key can hold them."""
+    values = dict(page.context)
+    context = {**values, "link": _Link(page.file_path), "absolute": values["site"].absolute,
+               "asset": _AssetLink(page.file_path, tuple(sorted(values["assets"].items())))}
     try:
         text = layouts.get_template(page.layout).render(context)
     except jinja2.TemplateSyntaxError as error:

@@ -121,6 +121,10 @@ class SaveWatcher(Watcher):
     so no save is missed, whatever says when to look: the system's file events through
     watchfiles, backed by a look every BACKUP_POLL_MS, or (MICROSITE_WATCH=poll, for network and
     container mounts that report no saves) a look every POLL_MS.
+
+    Listening stops while a rebuild runs: watchfiles takes Python's lock every few milliseconds
+    to see whether to stop, which made a 1,000-topic rebuild a quarter slower. A save made
+    meanwhile is found by the look after the rebuild, as before.
     """
 
     def __init__(self, folders: list[Path], preview: Preview):
@@ -130,6 +134,8 @@ class SaveWatcher(Watcher):
         self.changed_at: float | None = None
         self.running = False
         self.stopping = threading.Event()
+        self.rebuilding = threading.Event()  # set while a rebuild runs: listening pauses
+        self.listen_again = threading.Event()  # set when it ends
         self.executor = ThreadPoolExecutor(max_workers=1)  # one rebuild at a time
 
     def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
@@ -163,13 +169,16 @@ class SaveWatcher(Watcher):
         """Ask the event loop to look whenever watchfiles hears a save; watch a folder anew when
         it was deleted or made again (its old watch hears nothing more)."""
         while not self.stopping.is_set():
+            if self.rebuilding.is_set():
+                self.listen_again.wait()
+                continue
             watched = self._identities()
             if not watched:
                 self.stopping.wait(BACKUP_POLL_MS / 1000)
                 continue
             try:
                 for changes in watchfiles.watch(*watched, step=5, debounce=200, rust_timeout=BACKUP_POLL_MS,
-                                                yield_on_timeout=True, stop_event=self.stopping,
+                                                yield_on_timeout=True, stop_event=_Either(self.stopping, self.rebuilding),
                                                 ignore_permission_denied=True, raise_interrupt=False):
                     if changes:
                         loop.add_callback(self.look, True)
@@ -197,6 +206,8 @@ class SaveWatcher(Watcher):
             self.snapshot, self.changed_at = current, (0.0 if heard else now)
         if self.changed_at is not None and now - self.changed_at >= QUIET_S:
             self.changed_at, self.running = None, True
+            self.listen_again.clear()
+            self.rebuilding.set()
             future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild)
             ioloop.IOLoop.current().add_future(future, self._rebuilt)
         elif self.changed_at is not None:
@@ -204,9 +215,21 @@ class SaveWatcher(Watcher):
 
     def _rebuilt(self, future) -> None:
         self.running = False
+        self.rebuilding.clear()
+        self.listen_again.set()
         if self.preview.apply(future.result()):
             LiveReloadHandler.reload_waiters(path="*")
         self.look()  # saves made while it ran
+
+
+class _Either:
+    """A stop event for watchfiles that is set when either of two events is."""
+
+    def __init__(self, first: threading.Event, second: threading.Event):
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return self.first.is_set() or self.second.is_set()
 
 
 class Preview:
@@ -301,4 +324,5 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     finally:
         if watcher is not None:
             watcher.stopping.set()
+            watcher.listen_again.set()
         shutil.rmtree(preview, ignore_errors=True)

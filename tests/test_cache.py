@@ -60,7 +60,8 @@ def make_change(program, change: str) -> None:
         site.write_text(site.read_text().replace("Synthetic Program", "Renamed Program"))
     elif change == "partial layout":  # used for every session in the lists of the home and topic pages
         partial = program / "layouts/_session.html"
-        partial.write_text(partial.read_text().replace("Status:", "Session status:"))
+        assert 'class="session-when"' in partial.read_text()
+        partial.write_text(partial.read_text().replace('class="session-when"', 'class="session-when when"'))
     elif change == "topic title":  # shown with each of its sessions on other pages, feeds and data
         topic = program / "content/topics/topic-00005.md"
         topic.write_text(topic.read_text().replace("title: ", "title: Renamed ", 1))
@@ -284,3 +285,69 @@ def test_a_rebuild_with_nothing_changed_renders_nothing_again(program, monkeypat
         rendered.clear()
         preview.apply(preview.rebuild())
     assert rendered == []
+
+
+def test_a_partial_that_reads_more_of_its_page_is_kept_by_what_it_reads(program, tmp_path, monkeypatch):
+    """A partial's output is kept by the values of the names it reads: a session's card that
+    reads the free pages shows their new count on every card after a page is added, in the
+    preview and in a build; a partial that reads the whole schedule and changes its caller's
+    namespace (rendered every time) shows the new topic count; an import still gets its macros."""
+    from microsite.serve import Preview
+
+    (program / "layouts/_session.html").write_text(
+        '{% import "_macros.html" as macros %}'
+        "<li>{{ session.topic.title }} on {{ site.title }} ({{ pages | length }} pages), {{ macros.shout(session.id) }}</li>\n")
+    (program / "layouts/_macros.html").write_text("{% set unused = 1 %}{% macro shout(text) %}{{ text | upper }}{% endmacro %}")
+    (program / "layouts/_topic_item.html").write_text(
+        "{% set ns.count = ns.count + 1 %}<li>{{ topic.title }}: one of {{ schedule.topics | length }} ({{ ns.count }})</li>\n")
+    index = program / "layouts/index.html"
+    index.write_text(index.read_text().replace('<ul class="topics">', '{% set ns = namespace(count=0) %}<ul class="topics">'))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    assert run_build(program).returncode == 0
+    shown = (tmp_path / "served/index.html").read_text()
+    assert "on Synthetic Program (0 pages), TOPIC-00003-1</li>" in shown and "one of 60 (60)</li>" in shown
+    added = program / "content/topics/topic-09999.md"
+    added.write_text("---\ntitle: Zeta\nsummary: One more topic.\n---\nMore.\n")
+    sessions = program / "content/sessions.yaml"
+    sessions.write_text(sessions.read_text() + "\n- id: zeta-1\n  topic: topic-09999\n  date: 2031-03-03\n"
+                        "  start: \"12:00\"\n  end: \"13:00\"\n")
+    make_change(program, "free page")  # the pages' list, which every card now reads
+    preview.apply(preview.rebuild())
+    assert run_build(program).returncode == 0
+    shown = (tmp_path / "served/index.html").read_text()
+    assert "Zeta: one of 61 (61)</li>" in shown and "one of 60" not in shown
+    assert "on Synthetic Program (1 pages), TOPIC-00003-1</li>" in shown and "(1 pages), ZETA-1</li>" in shown
+    cold = cold_reference(program, tmp_path, "reads-more")
+    assert tree_digest(tmp_path / "served") == cold
+    assert tree_digest(program / "site") == cold
+
+
+def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program, monkeypatch):
+    """What the kept partials buy: the preview renders the cards of the edited topic's sessions,
+    not the 120 cards of the home page and the topic pages' lists."""
+    import microsite.cache.partials as partials
+    from microsite.serve import Preview
+
+    rendered = []
+    keeping = partials._keeping
+
+    def counting(template, names, keep, layouts_digest):
+        plain = template.plain_render
+        template.plain_render = lambda context: rendered.append(
+            (template.name, getattr(context.get("session"), "id", None))) or plain(context)
+        return keeping(template, names, keep, layouts_digest)
+    monkeypatch.setattr(partials, "_keeping", counting)
+    # Fixed, as for a published program: else an unpublished session's time stamp is the content's
+    # newest change, which moves with each save from one second to the next.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, program.parent / "served")
+    preview.apply(preview.rebuild())
+    topic = program / "content/topics/topic-00003.md"
+    for edit in range(2):  # the first edit's rebuild renders every card once; later ones only the edited topic's
+        rendered.clear()
+        topic.write_text(topic.read_text() + f"\nEdit {edit}.\n")
+        preview.apply(preview.rebuild())
+    cards = [session for name, session in rendered if name == "_session.html"]
+    assert cards and set(cards) == {"topic-00003-1", "topic-00003-2"}, rendered

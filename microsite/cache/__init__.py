@@ -1,10 +1,11 @@
 """The one place where a build buys speed: work kept by what went into it, the rest on all cores.
 
-Six kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+Seven kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
 parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised
 (a session and the site's settings), calendar files put together (their properties and events'
-bytes), pages rendered (a layout's explicit context, plus the layouts' files) and layouts
-compiled (a layout's source, through Jinja's own bytecode cache interface). An entry's key is a
+bytes), pages rendered (a layout's explicit context, plus the layouts' files), partials
+rendered (the values of the names a partial reads, plus the layouts' files: partials.py) and
+layouts compiled (a layout's source, through Jinja's own bytecode cache interface). An entry's key is a
 SHA-256 of exactly those inputs and of the generator itself (its source and its libraries'
 versions), so an entry cannot be stale: changed input is another key. Entries are bytes or plain
 JSON, in one SQLite file under .cache/microsite/ (store.py); deleting the folder is always safe.
@@ -13,8 +14,8 @@ there is enough of it (cores.py).
 
 The stages know nothing of this: each takes the function that does its work as a parameter
 (read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise` and
-`assemble`, render_pages' `render`, template_environment's `compiled`), and build() hands them
-the stage's own functions wrapped here.
+`assemble`, render_pages' `render`, template_environment's `compiled` and `template_class`),
+and build() hands them the stage's own functions wrapped here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import jinja2
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
 from .cores import EVENTS_FROM, MARKDOWN_FROM, in_parallel
+from .partials import partial_template_class
 from .store import Store
 
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
@@ -113,6 +115,17 @@ class Cache:
                                  lambda: render_page(environment, page).content)
             return OutputFile(page.file_path, content, page.source)
         return render
+
+    def keeping_partials(self, layouts_folder: Path) -> type[jinja2.Template]:
+        """Jinja's template class for the layouts, keeping each partial's output by the values
+        of the names it reads and the layouts' files (partials.py)."""
+        if self.keeps_nothing:
+            return jinja2.Template
+
+        def keep(inputs: tuple, render: Callable[[], str]) -> str:
+            made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
+            return made.decode("utf-8", "surrogatepass")
+        return partial_template_class(keep, _folder_digest(layouts_folder))
 
     def compiled_layouts(self) -> jinja2.BytecodeCache | None:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its source changed."""
