@@ -6,7 +6,6 @@ YAML mapping against it and reports every problem with the line of the key that 
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -112,7 +111,7 @@ STATUSES = ("scheduled", "cancelled")
 
 def status(value: str) -> str:
     if value not in STATUSES:
-        near = difflib.get_close_matches(value.lower(), STATUSES, n=1, cutoff=0.7)
+        near = close_matches(value.lower(), STATUSES, n=1, cutoff=0.7)
         hint = f"did you mean `{near[0]}`?" if near else "use `scheduled` or `cancelled`"
         raise FieldError(f"'{value}' is not a status; {hint}")
     return value
@@ -122,7 +121,7 @@ def time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        near = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        near = close_matches(value, sorted(available_timezones()), n=1)
         hint = f"did you mean '{near[0]}'?" if near else "e.g. America/Detroit"
         raise FieldError(f"'{value}' is not an IANA time zone name; {hint}") from None
     return value
@@ -171,7 +170,7 @@ def session_format(value: str) -> str:
 def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value in allowed:
         return value
-    near = difflib.get_close_matches(value.lower().replace("-", " "), allowed, n=1, cutoff=0.6)
+    near = close_matches(value.lower().replace("-", " "), allowed, n=1, cutoff=0.6)
     choices = ", ".join(f"`{name}`" for name in allowed[:-1]) + f" or `{allowed[-1]}`"
     hint = f"did you mean `{near[0]}`?" if near else f"use {choices}, or leave it out"
     raise FieldError(f"'{value}' is not {what}; {hint}")
@@ -260,7 +259,7 @@ def convert_record(record: object, schema: dict[str, Field], shown_as: str, line
     for key, raw in record.items():
         key_line = record.key_lines[key]
         if key not in schema:
-            near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
+            near = close_matches(key, list(schema), n=1, cutoff=0.6)
             hint = f"did you mean `{near[0]}`?" if near else f"known fields: {', '.join(schema)}"
             problems.append(Problem(shown_as, key_line, f"{what}: unknown field `{key}`; {hint}"))
             continue
@@ -307,3 +306,10 @@ def _many(raw: object, convert: Callable[[str], object]) -> tuple:
             except FieldError as error:
                 raise FieldError(f"item {number} {error}") from None
     return tuple(converted)
+
+
+def close_matches(word: str, choices, **options) -> list[str]:
+    """difflib's suggestions, imported only when an editor's mistake needs one."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, **options)

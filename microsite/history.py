@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,6 +43,8 @@ def _newest_modification(folder: Path) -> float:
 
 
 def _last_commit_time(content: Path) -> datetime | None:
+    import subprocess  # only when SOURCE_DATE_EPOCH does not say: reproducible builds set it
+
     try:
         result = subprocess.run(
             ["git", "log", "-1", "--format=%ct", "--", "."],

@@ -6,6 +6,7 @@ in docs/architecture.md for layout authors. A partial included by a layout sees 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -72,7 +73,8 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
     environment.filters.update((name, _strict(function)) for name, function in filters.items())
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
-        outlook_add=links.outlook_add, safe_html=Markup, qr_code=qr_code_svg, contact_link=links.contact_link)
+        outlook_add=links.outlook_add, safe_html=Markup, contact_link=links.contact_link,
+        qr_code=functools.cache(qr_code_svg))  # once per address and build: every printed page shows the same code
     return environment
 
 

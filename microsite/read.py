@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from collections.abc import Callable
 
 from . import fields
 from .documents import read_documents
-from .fields import Field
+from .fields import Field, close_matches
 from .history import content_changed_at
 from .markup import inline_html, inline_sources, render_all
 from .model import ContentError, Deadline, Page, Problem, Schedule, Series, Session, Site, Topic
@@ -171,7 +170,7 @@ def _read_sessions(path: Path, project: Path, site: Site | None, topics: dict[st
         if topic is None and values["topic"] in topics:
             continue  # the topic file exists but has problems of its own, reported there
         if topic is None:
-            near = difflib.get_close_matches(values["topic"], list(topics), n=1)
+            near = close_matches(values["topic"], list(topics), n=1)
             hint = f"did you mean '{near[0]}'?" if near else (
                 f"create content/topics/{values['topic']}.md, or, if the topic was removed, give this session"
                 " another `topic:` or remove its entry (cancel it instead if it was published)")
@@ -214,7 +213,7 @@ def _series_of(values: dict, key_lines: dict, what: str, all_series: dict[str, S
         return next(iter(all_series.values()), None) or (None if not all_series else False)
     if slug in all_series:
         return all_series[slug] or False  # a series file with problems of its own, reported there
-    near = difflib.get_close_matches(slug, list(all_series), n=1)
+    near = close_matches(slug, list(all_series), n=1)
     hint = f"did you mean '{near[0]}'?" if near else (
         f"create content/series/{slug}.md (front matter `title:` and `summary:`, then its introduction),"
         " or name an existing series")

@@ -28,7 +28,6 @@ import json
 import pickle
 import sys
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
 import jinja2
@@ -37,7 +36,6 @@ from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
 from .cores import EVENTS_FROM, MARKDOWN_FROM, in_parallel
 from .partials import partial_template_class
-from .store import Store
 
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
 
@@ -49,7 +47,12 @@ class Cache:
     """
 
     def __init__(self, folder: Path | None, in_memory: bool = False):
-        self.store = Store.open(folder / "cache.sqlite") if folder is not None else None
+        if folder is not None:
+            from .store import Store  # SQLite, imported only by builds that keep work
+
+            self.store = Store.open(folder / "cache.sqlite")
+        else:
+            self.store = None
         self.keeps_nothing = self.store is None and not in_memory
         self.generator = "" if self.keeps_nothing else _generator_digest()
         # The preview also keeps the entries of its last rebuild in memory: plain bytes by key.
@@ -59,6 +62,7 @@ class Cache:
         # Each model value's digest, by the value (equal values, one digest), for this build's keys:
         # a session is in the keys of its event, its page, its topic's page and the lists.
         self.value_digests: dict[object, bytes] = {}
+        self.names_read: dict[tuple[str, str], tuple[str, ...] | None] = {}  # partials.py's, by layout and source
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
         """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
@@ -125,7 +129,7 @@ class Cache:
         def keep(inputs: tuple, render: Callable[[], str]) -> str:
             made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
             return made.decode("utf-8", "surrogatepass")
-        return partial_template_class(keep, _folder_digest(layouts_folder))
+        return partial_template_class(keep, _folder_digest(layouts_folder), self.names_read)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache | None:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its source changed."""
@@ -247,31 +251,34 @@ class _CompiledLayouts(jinja2.BytecodeCache):
 
 
 def _to_plain(value: object) -> object:
-    """YAML data with its line numbers as JSON's lists and objects (every scalar is a string)."""
+    """YAML data with its line numbers as JSON's lists (every scalar is a string): a mapping is
+    [line, keys, key lines, values], a sequence [line, item lines, items]."""
     if isinstance(value, Mapping):
-        return {"mapping": value.line, "keys": [[key, value.key_lines[key], _to_plain(item)] for key, item in value.items()]}
+        return [value.line, list(value), [value.key_lines[key] for key in value], [_to_plain(item) for item in value.values()]]
     if isinstance(value, Sequence):
-        return {"sequence": value.line, "items": [[line, _to_plain(item)] for line, item in zip(value.item_lines, value)]}
+        return [value.line, value.item_lines, [_to_plain(item) for item in value]]
     return value
 
 
 def _from_plain(value: object) -> object:
-    if isinstance(value, dict) and "mapping" in value:
-        mapping = Mapping()
-        mapping.line, mapping.key_lines = value["mapping"], {}
-        for key, line, item in value["keys"]:
-            mapping.key_lines[key] = line
-            mapping[key] = _from_plain(item)
+    """The YAML data _to_plain wrote, as the parser gives it (a preview reads 3,000 files' worth)."""
+    if type(value) is not list:
+        return value
+    if len(value) == 4:
+        line, keys, key_lines, items = value
+        mapping = Mapping(zip(keys, [item if type(item) is not list else _from_plain(item) for item in items]))
+        mapping.line, mapping.key_lines = line, dict(zip(keys, key_lines))
         return mapping
-    if isinstance(value, dict):
-        sequence = Sequence(_from_plain(item) for _, item in value["items"])
-        sequence.line, sequence.item_lines = value["sequence"], [line for line, _ in value["items"]]
-        return sequence
-    return value
+    line, item_lines, items = value
+    sequence = Sequence([item if type(item) is not list else _from_plain(item) for item in items])
+    sequence.line, sequence.item_lines = line, item_lines
+    return sequence
 
 
 def _generator_digest() -> str:
     """This generator's fingerprint: its source, Python's version and its libraries' versions."""
+    from importlib.metadata import version  # 15 ms to import: only builds that keep work need it
+
     digest = hashlib.sha256(sys.version.encode())
     for library in _LIBRARIES:
         digest.update(f"{library} {version(library)}\0".encode())

@@ -29,11 +29,12 @@ from jinja2.runtime import Context, missing
 _UNJUDGEABLE = (nodes.Extends, nodes.Block, nodes.NSRef)
 
 
-def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layouts_digest: str) -> type[jinja2.Template]:
+def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layouts_digest: str,
+                           names_of: dict[tuple[str, str], tuple[str, ...] | None]) -> type[jinja2.Template]:
     """A Template class whose partials' output is `keep(inputs, render)`: the text that
     render() gives, kept by `inputs`. keep raises TypeError or PicklingError for inputs it
-    cannot write into a key; the partial is then rendered as usual."""
-    names_of: dict[tuple[str, str], tuple[str, ...] | None] = {}  # by layout name and source
+    cannot write into a key; the partial is then rendered as usual. `names_of` keeps the names
+    each layout reads, by its name and source, for the next build (the preview's)."""
 
     class KeptPartials(jinja2.Template):
         @classmethod
@@ -55,14 +56,16 @@ def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layo
 
 def _keeping(template: jinja2.Template, names: tuple[str, ...], keep: Callable, layouts_digest: str) -> Callable:
     plain = template.plain_render
+    helpers = template.environment.globals  # the generator's own functions: its digest is in every key
 
     def render(context: Context) -> Iterator[str]:
         values = [context.resolve_or_missing(name) for name in names]
         if any(value is missing for value in values):  # let Jinja report the undefined name
             yield from plain(context)
             return
+        read = [(name, value) for name, value in zip(names, values) if value is not helpers.get(name, missing)]
         try:
-            yield keep((layouts_digest, template.name, names, values), lambda: "".join(plain(context)))
+            yield keep((layouts_digest, template.name, read), lambda: "".join(plain(context)))
         except (TypeError, pickle.PicklingError, AttributeError):  # a value that cannot be in a key
             yield from plain(context)
     return render
