@@ -66,7 +66,8 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
 
 def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[OutputFile]:
     """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
-    layouts = template_environment(project / "layouts", cache.compiled_layouts(), cache.keeping_partials(project / "layouts"))
+    layouts = template_environment(project / "layouts", cache.compiled_layouts(),
+                                   cache.keeping_partials(project / "layouts"))
     calendars = render_calendars(schedule, cache.serialising_events(serialise_events),
                                  cache.assembling_calendars(assemble_calendar))
     assets, asset_paths = copy_assets(project / "layouts")

@@ -6,7 +6,6 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -75,16 +74,14 @@ _HEAD_ORDER = canonsort_keys(["VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CAL
 
 
 def _lines(*properties: tuple) -> dict[str, bytes]:
-    """Each property's content lines (folded, escaped) as icalendar writes them in a VCALENDAR."""
+    """Each property's content line (folded, escaped, CRLF) as icalendar writes it in a VCALENDAR:
+    the calendar's own content_line(), without writing and splitting a whole calendar per file."""
     calendar = Calendar()
+    found: dict[str, bytes] = {}
     for name, value, *parameters in properties:
         calendar.add(name, value, parameters=parameters[0] if parameters else None)
-    found: dict[str, bytes] = {}
-    name = ""
-    for line in calendar.to_ical()[len(_BEGIN): -len(_END)].splitlines(keepends=True):
-        if not line.startswith(b" "):  # a folded line goes on with a space; anything else starts a property
-            name = re.split(rb"[;:]", line, maxsplit=1)[0].decode("ascii")
-        found[name] = found.get(name, b"") + line
+        key = name.upper()
+        found[key] = calendar.content_line(key, calendar[key]).to_ical() + b"\r\n"
     return found
 
 

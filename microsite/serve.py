@@ -178,7 +178,8 @@ class SaveWatcher(Watcher):
                 continue
             try:
                 for changes in watchfiles.watch(*watched, step=5, debounce=200, rust_timeout=BACKUP_POLL_MS,
-                                                yield_on_timeout=True, stop_event=_Either(self.stopping, self.rebuilding),
+                                                yield_on_timeout=True,
+                                                stop_event=_Either(self.stopping, self.rebuilding),
                                                 ignore_permission_denied=True, raise_interrupt=False):
                     if changes:
                         loop.add_callback(self.look, True)

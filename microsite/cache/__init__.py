@@ -254,7 +254,8 @@ def _to_plain(value: object) -> object:
     """YAML data with its line numbers as JSON's lists (every scalar is a string): a mapping is
     [line, keys, key lines, values], a sequence [line, item lines, items]."""
     if isinstance(value, Mapping):
-        return [value.line, list(value), [value.key_lines[key] for key in value], [_to_plain(item) for item in value.values()]]
+        keys = list(value)
+        return [value.line, keys, [value.key_lines[key] for key in keys], [_to_plain(item) for item in value.values()]]
     if isinstance(value, Sequence):
         return [value.line, value.item_lines, [_to_plain(item) for item in value]]
     return value
