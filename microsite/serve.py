@@ -220,6 +220,7 @@ class SaveWatcher(Watcher):
         self.listen_again.set()
         if self.preview.apply(future.result()):
             LiveReloadHandler.reload_waiters(path="*")
+        self.executor.submit(self.preview.store_made)  # before any next rebuild: one worker thread
         self.look()  # saves made while it ran
 
 
@@ -264,8 +265,13 @@ class Preview:
             print(f"internal error: {error!r}", file=sys.stderr, flush=True)
             return None
         finally:
-            self.cache.finish_build()
+            self.cache.finish_build(store_now=False)  # stored once the browser has been told (store_made)
         return schedule, files, began
+
+    def store_made(self) -> None:
+        """Write the last rebuild's new entries to the cache's store, for the next build.py (in a
+        worker thread, after the browser has been told to reload: it is 30 ms at 1,000 topics)."""
+        self.cache.store_made()
 
     def apply(self, result) -> bool:
         """Bring the served folder to the new build (on the server's thread); whether anything changed."""
@@ -312,6 +318,7 @@ def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     try:
         preview_site = Preview(project, out)
         preview_site.apply(preview_site.rebuild())
+        preview_site.store_made()
         if not out.exists():
             out.mkdir()  # serve the error page until the first good build
         watcher = SaveWatcher([project / "content", project / "layouts"], preview_site)

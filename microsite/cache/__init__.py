@@ -59,6 +59,8 @@ class Cache:
         self.in_memory = in_memory
         self.memory: dict[str, bytes] = {}
         self.used: dict[str, bytes | None] = {}  # this build's keys (with their bytes for the preview)
+        self.last_used: list[str] = []  # the last build's keys: what the store keeps when it prunes
+        self.made: dict[str, bytes] = {}  # the preview's new entries, not yet in the store
         # Each model value's digest, by the value (equal values, one digest), for this build's keys:
         # a session is in the keys of its event, its page, its topic's page and the lists.
         self.value_digests: dict[object, bytes] = {}
@@ -135,13 +137,22 @@ class Cache:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its source changed."""
         return None if self.keeps_nothing else _CompiledLayouts(self)
 
-    def finish_build(self) -> None:
-        """Commit this build's entries to the store (dropping what no recent build used), and keep
-        them in memory for the next rebuild (the preview)."""
-        if self.store is not None:
-            self.store.finish(self.used)
+    def finish_build(self, store_now: bool = True) -> None:
+        """Keep this build's entries in memory for the next rebuild (the preview), and commit them
+        to the store, dropping what no recent build used. The preview stores them later
+        (store_now=False, then store_made()), once the browser has been told to reload."""
         self.memory = {key: value for key, value in self.used.items() if value is not None}
-        self.used, self.value_digests = {}, {}
+        self.last_used, self.used, self.value_digests = list(self.used), {}, {}
+        if store_now:
+            self.store_made()
+
+    def store_made(self) -> None:
+        """Write the entries made since the last time to the store, and commit."""
+        if self.store is not None:
+            for key, value in self.made.items():
+                self.store.add(key, value)
+            self.store.finish(self.last_used)
+        self.made = {}
 
     def __enter__(self) -> Cache:
         return self
@@ -182,7 +193,9 @@ class Cache:
         return found
 
     def _keep(self, key: str, value: bytes) -> bytes:
-        if self.store is not None:
+        if self.in_memory:  # the preview holds its entries anyway; they are stored after its rebuild
+            self.made[key] = value
+        elif self.store is not None:  # a build streams them to the store: it need not hold every page
             self.store.add(key, value)
         self.used[key] = value if self.in_memory else None
         return value

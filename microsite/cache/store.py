@@ -63,7 +63,7 @@ class Store:
         except sqlite3.Error as error:
             self._give_up(error)
 
-    def finish(self, used: dict) -> None:
+    def finish(self, used: list[str]) -> None:
         """Commit this build's new entries; if the store has grown past KEEP_AT_MOST times what
         this build used, keep only what it used."""
         if self.db is None:
