@@ -68,14 +68,13 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
     """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
     layouts = template_environment(project / "layouts", cache.compiled_layouts(),
                                    cache.keeping_partials(project / "layouts"))
-    calendars = render_calendars(schedule, cache.serialising_events(serialise_events),
-                                 cache.assembling_calendars(assemble_calendar))
     assets, asset_paths = copy_assets(project / "layouts")
     images, image_paths = copy_content_images(project / "content", schedule.site)
     assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
     yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"))
     yield from assets
-    yield from calendars
+    yield from render_calendars(schedule, cache.serialising_events(serialise_events),
+                                cache.assembling_calendars(assemble_calendar))
     yield from render_schedule_json(schedule)
     yield from render_host_config(schedule.site)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
+import itertools
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -178,7 +180,7 @@ def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
     context = {**values, "link": _Link(page.file_path), "absolute": values["site"].absolute,
                "asset": _AssetLink(page.file_path, tuple(sorted(values["assets"].items())))}
     try:
-        text = layouts.get_template(page.layout).render(context)
+        content = _utf8(layouts.get_template(page.layout).generate(context))
     except jinja2.TemplateSyntaxError as error:
         raise ContentError([Problem(f"layouts/{error.name or page.layout}", error.lineno or 0, (
             f"template syntax error: {(error.message or '').rstrip('.')}; check the {{% %}} and {{{{ }}}} tags on this line"))]) from None
@@ -194,7 +196,17 @@ def render_page(layouts: jinja2.Environment, page: PageToRender) -> OutputFile:
     except jinja2.TemplateNotFound as error:
         raise ContentError([Problem(f"layouts/{page.layout}", 0, (
             f"layout '{error.name}' not found in layouts/; restore it from git"))]) from None
-    return OutputFile(page.file_path, text.encode("utf-8"), page.source)
+    return OutputFile(page.file_path, content, page.source)
+
+
+def _utf8(pieces: Iterator[str]) -> bytes:
+    """A page's text as UTF-8, encoded some thousands of pieces at a time. The home page of a
+    large program is megabytes: joined whole, it would be held twice more, as pieces and as text
+    (of two bytes a character, once one en dash is in it)."""
+    encoded = io.BytesIO()
+    while batch := "".join(itertools.islice(pieces, 4096)):
+        encoded.write(batch.encode("utf-8"))
+    return encoded.getvalue()
 
 
 class _MissingAsset(LookupError):
