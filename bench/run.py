@@ -155,6 +155,9 @@ def main() -> None:
         imports = [sys.executable, "-c", "import jinja2, markdown, yaml, icalendar"]
         ten_years = write_ten_year_program(work / "program-ten-years")
         for label, program in (("real content", REPO), ("ten-year program", ten_years)):
+            # The disk may still be writing the large programs' sites, which slows every file a
+            # small build creates (the ten-year program: 0.71 s against 0.52 s): let it finish.
+            os.sync()
             copies = {name: project_for(generator, program, work / f"{name}-{label.replace(' ', '-')}")
                       for name, generator in generators.items()}
             warm = {name: work / f"warm-{name}-{label.replace(' ', '-')}" for name in generators}
