@@ -6,7 +6,8 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from icalendar import Calendar, Event, vDuration, vText
@@ -27,10 +28,11 @@ def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
     return [_event(site, session).to_ical() for session in sessions]
 
 
-def assemble_calendar(site: Site, path: str, name: str, description: str, vtimezone: bytes, events: bytes) -> bytes:
-    """A whole VCALENDAR: its own properties in the order icalendar writes them, then the time
-    zone (if it has events) and the events, already serialised."""
-    head = {**_fixed_lines(site), **_named_lines(name, description), **_addressed_lines(site.absolute(path))}
+def assemble_calendar(shared_lines: dict[str, bytes], url: str, vtimezone: bytes, events: bytes) -> bytes:
+    """A whole VCALENDAR at `url`: its own properties in the order icalendar writes them (those it
+    shares with other files, made once: `shared_lines`), then the time zone (if it has events)
+    and the events, already serialised."""
+    head = {**shared_lines, **_addressed_lines(url)}
     return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
 
 
@@ -49,22 +51,27 @@ def render_calendars(schedule: Schedule,
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
         vtimezone = build_vtimezone(site.time_zone, min(years), max(years)).to_ical()
-    files = [OutputFile("schedule.ics", assemble(site, "schedule.ics", site.title, site.description, vtimezone,
-                                                 b"".join(events.values())), "content/sessions.yaml (aggregated feed)")]
+    site_lines = site_calendar_lines(site)
+    named_lines = functools.cache(_named_lines)  # a topic's feed and its sessions' files share a name
+
+    def calendar(path: str, name: str, description: str, sessions: Iterable[Session]) -> bytes:
+        return assemble({**site_lines, **named_lines(name, description)}, site.absolute(path), vtimezone,
+                        b"".join(events[session.id] for session in sessions))
+
+    files = [OutputFile("schedule.ics", calendar("schedule.ics", site.title, site.description, schedule.sessions),
+                        "content/sessions.yaml (aggregated feed)")]
     for topic in schedule.topics:
         name, sessions = f"{site.title}: {topic.title}", schedule.sessions_of(topic)
-        files.append(OutputFile(topic.feed_path, assemble(site, topic.feed_path, name, topic.summary, vtimezone,
-                                                          b"".join(events[s.id] for s in sessions)),
+        files.append(OutputFile(topic.feed_path, calendar(topic.feed_path, name, topic.summary, sessions),
                                 f"{topic.source} (topic feed)"))
         # A session's file has its topic's name and description.
-        files += [OutputFile(session.feed_path, assemble(site, session.feed_path, name, topic.summary, vtimezone,
-                                                         events[session.id]),
+        files += [OutputFile(session.feed_path, calendar(session.feed_path, name, topic.summary, [session]),
                              f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
                   for session in sessions]
     for series in schedule.series:  # a feed per series; schedule.ics keeps them all, year after year
-        files.append(OutputFile(series.feed_path, assemble(
-            site, series.feed_path, f"{site.title}: {series.title}", series.summary, vtimezone,
-            b"".join(events[s.id] for s in schedule.sessions_in(series))), f"{series.source} (series feed)"))
+        files.append(OutputFile(series.feed_path, calendar(series.feed_path, f"{site.title}: {series.title}",
+                                                           series.summary, schedule.sessions_in(series)),
+                                f"{series.source} (series feed)"))
     return files
 
 
@@ -85,7 +92,8 @@ def _lines(*properties: tuple) -> dict[str, bytes]:
     return found
 
 
-def _fixed_lines(site: Site) -> dict[str, bytes]:
+def site_calendar_lines(site: Site) -> dict[str, bytes]:
+    """The properties that every calendar file of the site has: made once per build, not per file."""
     refresh = timedelta(hours=site.feed_refresh_hours)
     return _lines(("version", "2.0"), ("prodid", PRODUCT_ID), ("calscale", "GREGORIAN"),
                   ("x-wr-timezone", site.time_zone), ("refresh-interval", refresh, {"VALUE": "DURATION"}),
