@@ -6,7 +6,6 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -28,11 +27,12 @@ def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
     return [_event(site, session).to_ical() for session in sessions]
 
 
-def assemble_calendar(shared_lines: dict[str, bytes], url: str, vtimezone: bytes, events: bytes) -> bytes:
-    """A whole VCALENDAR at `url`: its own properties in the order icalendar writes them (those it
-    shares with other files, made once: `shared_lines`), then the time zone (if it has events)
-    and the events, already serialised."""
-    head = {**shared_lines, **_addressed_lines(url)}
+def assemble_calendar(site_lines: dict[str, bytes], url: str, name: str, description: str, vtimezone: bytes,
+                      events: bytes) -> bytes:
+    """A whole VCALENDAR at `url`: its own properties in the order icalendar writes them (those
+    that every file of the site has given as `site_lines`, made once), then the time zone (if it
+    has events) and the events, already serialised."""
+    head = {**site_lines, **_named_lines(name, description), **_addressed_lines(url)}
     return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
 
 
@@ -52,10 +52,9 @@ def render_calendars(schedule: Schedule,
         years = [session.day.year for session in schedule.sessions]
         vtimezone = build_vtimezone(site.time_zone, min(years), max(years)).to_ical()
     site_lines = site_calendar_lines(site)
-    named_lines = functools.cache(_named_lines)  # a topic's feed and its sessions' files share a name
 
     def calendar(path: str, name: str, description: str, sessions: Iterable[Session]) -> bytes:
-        return assemble({**site_lines, **named_lines(name, description)}, site.absolute(path), vtimezone,
+        return assemble(site_lines, site.absolute(path), name, description, vtimezone,
                         b"".join(events[session.id] for session in sessions))
 
     files = [OutputFile("schedule.ics", calendar("schedule.ics", site.title, site.description, schedule.sessions),
