@@ -71,7 +71,8 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
     assets, asset_paths = copy_assets(project / "layouts")
     images, image_paths = copy_content_images(project / "content", schedule.site)
     assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
-    yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"))
+    yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"),
+                            cache.spreading_pages())
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
                                 cache.assembling_calendars(assemble_calendar))

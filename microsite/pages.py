@@ -12,7 +12,7 @@ import io
 import itertools
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,20 +130,29 @@ def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]
 
 def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[str, str],
                  render: Callable[[jinja2.Environment, PageToRender], OutputFile] | None = None,
-                 ) -> Iterator[OutputFile]:
+                 spread: Callable[[Callable, list], Iterable] = map) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
-    `render` is render_page, or a function that gives the same files (microsite.cache's). A
-    layout problem does not stop the other pages: all problems are raised together after the
-    last page, before the writer swaps anything in.
+    `render` is render_page, or a function that gives the same files (microsite.cache's).
+    `spread(function, pages)` gives function(page) for each page in order: map, or
+    microsite.cache's, which shares the pages out to worker processes. A layout problem does not
+    stop the other pages: all problems are raised together after the last page, before the
+    writer swaps anything in.
     """
     render = render or render_page
-    problems: list[Problem] = []
-    for page in site_pages(schedule, assets):
+
+    def file_or_problems(page: PageToRender) -> OutputFile | list[Problem]:
         try:
-            yield render(layouts, page)
+            return render(layouts, page)
         except ContentError as error:
-            problems.extend(error.problems)
+            return error.problems
+
+    problems: list[Problem] = []
+    for made in spread(file_or_problems, site_pages(schedule, assets)):
+        if isinstance(made, OutputFile):
+            yield made
+        else:
+            problems.extend(made)
     if problems:
         raise ContentError(sorted(set(problems)))
 

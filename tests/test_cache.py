@@ -351,3 +351,72 @@ def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program
         preview.apply(preview.rebuild())
     cards = [session for name, session in rendered if name == "_session.html"]
     assert cards and set(cards) == {"topic-00003-1", "topic-00003-2"}, rendered
+
+
+@pytest.fixture
+def four_cores(monkeypatch):
+    """Four worker processes whatever this machine has; counts the ones the build forks."""
+    import os
+
+    import microsite.cache.cores as cores
+
+    forked = []
+    fork = os.fork
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(cores.os, "fork", lambda: forked.append(1) or fork())
+    monkeypatch.setenv("MICROSITE_WORKERS", "4")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    return forked
+
+
+def test_a_cold_build_on_all_cores_is_the_one_made_in_one_process(program, tmp_path, four_cores):
+    """Without a cache, Markdown bodies and pages are made on four processes: the same site."""
+    import microsite
+
+    microsite.build(program, tmp_path / "parallel", use_cache=False)
+    assert len(four_cores) >= 2 * 3  # three helpers for the Markdown bodies, three for the pages
+    assert tree_digest(tmp_path / "parallel") == cold_reference(program, tmp_path, "parallel")
+
+
+def test_a_layout_problem_on_a_worker_s_pages_is_reported_and_the_site_kept(program, tmp_path, four_cores):
+    """A mistake that shows only on some session pages, all rendered on helpers, is reported with
+    its layout file and line, and the site already built stays whole."""
+    import microsite
+
+    site = tmp_path / "site"
+    microsite.build(program, site, use_cache=False)
+    before = tree_digest(site)
+    layout = program / "layouts/session.html"
+    lines = layout.read_text().splitlines(keepends=True)
+    head = lines.index("{% block head %}\n") + 1
+    lines.insert(head, '{% if session.id.endswith("-2") %}{{ speaker.name }}{% endif %}\n')
+    layout.write_text("".join(lines))
+    with pytest.raises(microsite.ContentError) as raised:
+        microsite.build(program, site, use_cache=False)
+    problems = raised.value.problems
+    assert {(problem.path, problem.line) for problem in problems} == {("layouts/session.html", head + 1)}
+    assert "'speaker' is undefined" in problems[0].message
+    assert tree_digest(site) == before
+
+
+def test_a_worker_s_failure_stops_the_build_with_its_own_error(four_cores):
+    """What goes wrong on a helper is raised in the build as it was raised there, in order; an
+    error that cannot be sent back still arrives, by name and message."""
+    from microsite.cache.cores import each_in_parallel
+
+    def make(number):
+        if number == 6:
+            raise ValueError("six is not allowed")
+        if number == 7:
+            class Local(Exception):  # cannot be pickled: defined inside a function
+                pass
+            raise Local("seven neither")
+        return number * number
+
+    made = each_in_parallel(make, list(range(10)), 2)
+    assert [next(made) for _ in range(6)] == [0, 1, 4, 9, 16, 25]
+    with pytest.raises(ValueError, match="six is not allowed"):
+        next(made)
+    made.close()
+    with pytest.raises(RuntimeError, match="Local: seven neither"):
+        list(each_in_parallel(make, [0, 1, 2, 7], 2))

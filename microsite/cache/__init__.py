@@ -14,7 +14,8 @@ there is enough of it (cores.py).
 
 The stages know nothing of this: each takes the function that does its work as a parameter
 (read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise` and
-`assemble`, render_pages' `render`, template_environment's `compiled` and `template_class`),
+`assemble`, render_pages' `render` and `spread`, template_environment's `compiled` and
+`template_class`),
 and build() hands them the stage's own functions wrapped here.
 """
 
@@ -27,14 +28,14 @@ import io
 import json
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import jinja2
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
-from .cores import EVENTS_FROM, MARKDOWN_FROM, in_parallel
+from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .partials import partial_template_class
 
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
@@ -121,6 +122,13 @@ class Cache:
                                  lambda: render_page(environment, page).content)
             return OutputFile(page.file_path, content, page.source)
         return render
+
+    def spreading_pages(self) -> Callable[[Callable, list], Iterable]:
+        """How render_pages maps its render over the pages: on all cores when nothing is kept (a
+        kept page is looked up in the store, which a worker process must not share), else map."""
+        if self.keeps_nothing:
+            return lambda render, pages: each_in_parallel(render, pages, PAGES_FROM)
+        return map
 
     def keeping_partials(self, layouts_folder: Path) -> type[jinja2.Template]:
         """Jinja's template class for the layouts, keeping each partial's output by the values
