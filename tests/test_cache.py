@@ -370,11 +370,11 @@ def four_cores(monkeypatch):
 
 
 def test_a_cold_build_on_all_cores_is_the_one_made_in_one_process(program, tmp_path, four_cores):
-    """Without a cache, Markdown bodies and pages are made on four processes: the same site."""
+    """Without a cache, Markdown bodies, layouts and pages are made on four processes: the same site."""
     import microsite
 
     microsite.build(program, tmp_path / "parallel", use_cache=False)
-    assert len(four_cores) >= 2 * 3  # three helpers for the Markdown bodies, three for the pages
+    assert len(four_cores) == 3 * 3  # three helpers each for the Markdown bodies, the layouts and the pages
     assert tree_digest(tmp_path / "parallel") == cold_reference(program, tmp_path, "parallel")
 
 
@@ -420,3 +420,22 @@ def test_a_worker_s_failure_stops_the_build_with_its_own_error(four_cores):
     made.close()
     with pytest.raises(RuntimeError, match="Local: seven neither"):
         list(each_in_parallel(make, [0, 1, 2, 7], 2))
+
+
+def test_a_layout_that_does_not_compile_on_a_worker_is_reported_with_its_line(program, tmp_path, four_cores):
+    """Layouts are compiled on all cores in a cold build; one with a broken tag is left to Jinja,
+    which names its file and line, and the site already built stays whole."""
+    import microsite
+
+    site = tmp_path / "site"
+    microsite.build(program, site, use_cache=False)
+    before = tree_digest(site)
+    layout = program / "layouts/topic.html"
+    layout.write_text(layout.read_text() + "{% if topic.title %}unclosed\n")
+    lines = len(layout.read_text().splitlines())
+    with pytest.raises(microsite.ContentError) as raised:
+        microsite.build(program, site, use_cache=False)
+    [problem] = raised.value.problems
+    assert (problem.path, problem.line) == ("layouts/topic.html", lines)
+    assert "template syntax error" in problem.message
+    assert tree_digest(site) == before

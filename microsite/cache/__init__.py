@@ -26,6 +26,7 @@ import functools
 import hashlib
 import io
 import json
+import marshal
 import pickle
 import sys
 from collections.abc import Callable, Iterable
@@ -35,7 +36,7 @@ import jinja2
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
-from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
+from .cores import EVENTS_FROM, LAYOUTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .partials import partial_template_class
 
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
@@ -141,9 +142,10 @@ class Cache:
             return made.decode("utf-8", "surrogatepass")
         return partial_template_class(keep, _folder_digest(layouts_folder), self.names_read)
 
-    def compiled_layouts(self) -> jinja2.BytecodeCache | None:
-        """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its source changed."""
-        return None if self.keeps_nothing else _CompiledLayouts(self)
+    def compiled_layouts(self) -> jinja2.BytecodeCache:
+        """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its
+        source changed. When nothing is kept, the layouts are compiled on all cores instead."""
+        return _CompiledOnAllCores() if self.keeps_nothing else _CompiledLayouts(self)
 
     def finish_build(self, store_now: bool = True) -> None:
         """Keep this build's entries in memory for the next rebuild (the preview), and commit them
@@ -269,6 +271,45 @@ class _CompiledLayouts(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.cache._keep(self.cache._key("layout", f"{bucket.key}\0{bucket.checksum}"), bucket.bytecode_to_string())
+
+
+class _CompiledOnAllCores(jinja2.BytecodeCache):
+    """A build that keeps nothing: when Jinja asks for its first layout, every layout is
+    compiled, shared out to all cores (compiling is most of a small site's first build), and
+    Jinja loads each from here. A layout that does not compile is left to Jinja to report."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[tuple[str, str], bytes] | None = None
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.compiled is None:
+            environment = bucket.environment
+            folder = Path(environment.loader.searchpath[0])
+            names = [name for name in environment.list_templates() if not name.startswith("assets/")]
+            names.sort(key=lambda name: -(folder / name).stat().st_size)  # dealt out largest first: even shares
+            made = in_parallel(_compile_layouts, names, LAYOUTS_FROM, environment)
+            self.compiled = dict(layout for layout in made if layout is not None)
+        if (code := self.compiled.get((bucket.key, bucket.checksum))) is not None:
+            bucket.code = marshal.loads(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        pass  # nothing is kept
+
+
+def _compile_layouts(environment: jinja2.Environment, names: list[str]) -> list[tuple[tuple[str, str], bytes] | None]:
+    """Each layout's code, marshalled (as Jinja's bytecode caches keep it), under the bucket key
+    and source checksum Jinja will ask for; None where it does not compile."""
+    cache = environment.bytecode_cache
+    made: list[tuple[tuple[str, str], bytes] | None] = []
+    for name in names:
+        try:
+            source, filename, _ = environment.loader.get_source(environment, name)
+            code = environment.compile(source, name, filename)
+        except (jinja2.TemplateError, UnicodeDecodeError):
+            made.append(None)
+            continue
+        made.append(((cache.get_cache_key(name, filename), cache.get_source_checksum(source)), marshal.dumps(code)))
+    return made
 
 
 def _to_plain(value: object) -> object:

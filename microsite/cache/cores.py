@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 MARKDOWN_FROM = 48  # bodies; below this, starting worker processes costs more than it saves
 EVENTS_FROM = 2000  # calendar events, likewise
 PAGES_FROM = 64  # pages, likewise
+LAYOUTS_FROM = 8  # layouts to compile, likewise
 
 
 def workers() -> int:
@@ -49,9 +50,10 @@ def each_in_parallel(make: Callable, items: list, worth_it_from: int) -> Iterato
     if len(items) < worth_it_from or count < 2:
         yield from map(make, items)
         return
+    yield make(items[0])  # before the workers start, so that what it loaded (compiled layouts) is theirs too
     helpers = _start(count, lambda start: map(make, items[start::count]))
     try:
-        for index, item in enumerate(items):
+        for index, item in enumerate(items[1:], start=1):
             yield make(item) if index % count == 0 else helpers[index % count - 1].next()
     finally:
         _stop(helpers)
@@ -77,6 +79,7 @@ class _Helper:
         read, write = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
+            os.environ["MICROSITE_WORKERS"] = "1"  # a worker never starts workers of its own
             os.close(read)
             for other in others:
                 other.pipe.close()
