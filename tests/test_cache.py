@@ -3,9 +3,11 @@ without it, whatever an editor changed, whatever happened to the cache, in build
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import sys
+from importlib import resources
 
 import pytest
 
@@ -17,12 +19,12 @@ from synthetic import write_program  # noqa: E402
 COLD = {"MICROSITE_WORKERS": "1"}
 
 
-def cold_reference(project, tmp_path, name: str) -> dict[str, str]:
+def cold_reference(project, tmp_path, name: str, env: dict[str, str] | None = None) -> dict[str, str]:
     """Build a copy of the project with no cache, in one process, into a new folder."""
     copy = tmp_path / f"cold-{name}"
     shutil.copytree(project / "content", copy / "content")
     shutil.copytree(project / "layouts", copy / "layouts")
-    assert run_build(copy, "--no-cache", env=COLD).returncode == 0
+    assert run_build(copy, "--no-cache", env={**COLD, **(env or {})}).returncode == 0
     assert not (copy / ".cache").exists()
     return tree_digest(copy / "site")
 
@@ -103,6 +105,30 @@ def test_after_a_change_the_preview_matches_a_cold_build(program, tmp_path, chan
     make_change(program, change)
     preview.apply(preview.rebuild())
     assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "preview-" + change.replace(" ", "-"))
+
+
+def zone_rules(name: str) -> bytes:
+    """A zone's compiled rules as the tzdata package (a dependency) ships them."""
+    folder, _, file = name.rpartition("/")
+    return resources.files(f"tzdata.zoneinfo.{folder.replace('/', '.')}").joinpath(file).read_bytes()
+
+
+def test_new_time_zone_rules_reach_every_page_a_build_kept(program, tmp_path):
+    """A zone's rules change with the time zone database (a country stops changing its clocks, as
+    Mexico did in 2022). Pages show each session's instant with its UTC offset (data-start,
+    JSON-LD) and calendar apps read those, so the rules are an input of every kept page and event:
+    the build after an update must match a cold one under the new rules."""
+    zones = tmp_path / "zoneinfo"
+    (zones / "America").mkdir(parents=True)
+    (zones / "America/Detroit").write_bytes(zone_rules("America/Detroit"))
+    updated = {"PYTHONTZPATH": str(zones)}  # where zoneinfo looks first, as it does in /usr/share/zoneinfo
+    assert run_build(program, env=updated).returncode == 0  # every page kept under Detroit's rules
+    summer = re.compile(r'data-start="2024-0[6-8]-\d\dT\d\d:\d\d(-0\d:00)"')
+    assert set(summer.findall((program / "site/index.html").read_text())) == {"-04:00"}
+    (zones / "America/Detroit").write_bytes(zone_rules("America/Phoenix"))  # the same name, no daylight saving
+    assert run_build(program, env=updated).returncode == 0
+    assert set(summer.findall((program / "site/index.html").read_text())) == {"-07:00"}
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "new-rules", env=updated)
 
 
 DAY_OF_EDITS = ["topic title", "move session", "delete topic", "publish", "topic body", "undo topic body",

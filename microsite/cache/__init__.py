@@ -30,7 +30,9 @@ import marshal
 import pickle
 import sys
 from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo
 
 import jinja2
 
@@ -66,6 +68,8 @@ class Cache:
         # Each model value's digest, by the value (equal values, one digest), for this build's keys:
         # a session is in the keys of its event, its page, its topic's page and the lists.
         self.value_digests: dict[object, bytes] = {}
+        # Each time zone's rules, by its name: read once, as zoneinfo reads them once a process.
+        self.zone_rules: dict[str, bytes] = {}
         self.names_read: dict[tuple[str, str], tuple[str, ...] | None] = {}  # partials.py's, by layout and source
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
@@ -176,7 +180,7 @@ class Cache:
         than repr() for a schedule. The bytes are only hashed, never stored or read back."""
         digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
         digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
-                      else _values(inputs, self.value_digests))
+                      else _values(inputs, self.value_digests, self.zone_rules))
         return digest.hexdigest()
 
     def _kept(self, kind: str, inputs: object, make: Callable[[], bytes]) -> bytes:
@@ -211,7 +215,7 @@ class Cache:
         return value
 
 
-def _values(inputs: object, digests: dict[object, bytes]) -> bytes:
+def _values(inputs: object, digests: dict[object, bytes], zones: dict[str, bytes]) -> bytes:
     """Bytes that stand for `inputs` and nothing else: pickle's, with three differences that make
     them depend on the values alone and cost less. A dataclass is written as its class and the
     SHA-256 of its fields' bytes, without what its cached properties keep beside them (a
@@ -222,20 +226,27 @@ def _values(inputs: object, digests: dict[object, bytes]) -> bytes:
     alike. And there is no memo, which would write an object met twice once and then refer
     to it, so that equal values that are one object in one build and two in the next (a time
     zone's name) would give other bytes. The model holds no cycles, which is what the memo is
-    for. The bytes are only hashed, never read back."""
+    for. And a time zone is written as its name and the digest of its rules (`zones`): pickle
+    writes its name alone, but the time zone database changes a zone's rules now and then, and
+    with them every instant a page shows with its UTC offset. The bytes are only hashed, never
+    read back."""
     buffer = io.BytesIO()
-    pickler = _ValuePickler(buffer, digests)
+    pickler = _ValuePickler(buffer, digests, zones)
     pickler.dump(inputs)
     return buffer.getvalue()
 
 
 class _ValuePickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, digests: dict[object, bytes]):
+    def __init__(self, file: io.BytesIO, digests: dict[object, bytes], zones: dict[str, bytes]):
         super().__init__(file, protocol=5)
         self.fast = True
-        self.digests = digests
+        self.digests, self.zones = digests, zones
 
     def reducer_override(self, value: object):
+        if type(value) is ZoneInfo:
+            if value.key not in self.zones:
+                self.zones[value.key] = hashlib.sha256(_zone_rules(value.key)).digest()
+            return ZoneInfo, (value.key, self.zones[value.key])
         names = _field_names(type(value))
         if names is None:
             return NotImplemented
@@ -245,8 +256,21 @@ class _ValuePickler(pickle.Pickler):
             return type(value), tuple([getattr(value, name) for name in names])
         if digest is None:
             fields = tuple([getattr(value, name) for name in names])
-            digest = self.digests[value] = hashlib.sha256(_values(fields, self.digests)).digest()
+            digest = self.digests[value] = hashlib.sha256(_values(fields, self.digests, self.zones)).digest()
         return type(value), (digest,)
+
+
+def _zone_rules(name: str) -> bytes:
+    """A time zone's compiled rules, found as zoneinfo finds them: the first file of that name in
+    zoneinfo.TZPATH (the system's time zone database), else the tzdata package's."""
+    for folder in TZPATH:
+        if (path := Path(folder, name)).is_file():
+            return path.read_bytes()
+    package, _, file = f"tzdata.zoneinfo/{name}".rpartition("/")
+    try:
+        return resources.files(package.replace("/", ".")).joinpath(file).read_bytes()
+    except (ModuleNotFoundError, OSError):
+        return b""
 
 
 @functools.cache
