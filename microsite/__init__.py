@@ -9,12 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from .cache import Cache
-from .calendars import assemble_calendar, render_calendars, serialise_events
+from .calendars import assemble_calendar, render_calendars, serialise_events, time_zone_lines
 from .check import check_deploy_address, check_feeds, check_links
 from .hosting import HOST_CONFIGS, render_host_config
 from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
 from .pages import copy_assets, copy_content_images, render_page, render_pages, template_environment
+from .qr import qr_code_svg
 from .read import read_schedule
 from .record import UNPUBLISHED, apply_record, publication_report, publication_time, read_record, record_publication
 from .record_files import OLD_RECORD, Resolution, resolve_conflicts, write_record_folder
@@ -67,7 +68,7 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
 def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[OutputFile]:
     """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
     layouts = template_environment(project / "layouts", cache.compiled_layouts(),
-                                   cache.keeping_partials(project / "layouts"))
+                                   cache.keeping_partials(project / "layouts"), cache.drawing_qr_codes(qr_code_svg))
     assets, asset_paths = copy_assets(project / "layouts")
     images, image_paths = copy_content_images(project / "content", schedule.site)
     assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
@@ -75,7 +76,7 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
                             cache.spreading_pages())
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
-                                cache.assembling_calendars(assemble_calendar))
+                                cache.assembling_calendars(assemble_calendar), cache.making_time_zones(time_zone_lines))
     yield from render_schedule_json(schedule)
     yield from render_host_config(schedule.site)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration, vText
 from icalendar.caselessdict import canonsort_keys
@@ -36,21 +37,28 @@ def assemble_calendar(site_lines: dict[str, bytes], url: str, name: str, descrip
     return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
 
 
+def time_zone_lines(zone: ZoneInfo, first_year: int, last_year: int) -> bytes:
+    """The VTIMEZONE every calendar file of the site holds, for the years its sessions span."""
+    return build_vtimezone(zone.key, first_year, last_year).to_ical()
+
+
 def render_calendars(schedule: Schedule,
                      serialise: Callable[[Site, list[Session]], list[bytes]] = serialise_events,
-                     assemble: Callable[..., bytes] = assemble_calendar) -> list[OutputFile]:
+                     assemble: Callable[..., bytes] = assemble_calendar,
+                     time_zone: Callable[[ZoneInfo, int, int], bytes] = time_zone_lines) -> list[OutputFile]:
     """Every calendar file of the site: the aggregated feed, a feed per topic and per series, a file per session.
 
     Each event is serialised once (by `serialise`, which gives what serialise_events gives) and
     spliced into every file that holds it (by `assemble`, likewise): the same bytes as adding it
     to each calendar, since to_ical() writes subcomponents one after another, at a third of the cost.
+    `time_zone` gives what time_zone_lines gives.
     """
     site = schedule.site
     events = dict(zip((session.id for session in schedule.sessions), serialise(site, list(schedule.sessions))))
     vtimezone = b""
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
-        vtimezone = build_vtimezone(site.time_zone, min(years), max(years)).to_ical()
+        vtimezone = time_zone(site.zone, min(years), max(years))
     site_lines = site_calendar_lines(site)
 
     def calendar(path: str, name: str, description: str, sessions: Iterable[Session]) -> bytes:

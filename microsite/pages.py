@@ -43,11 +43,13 @@ class PageToRender:
 
 
 def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = None,
-                         template_class: type[jinja2.Template] = jinja2.Template) -> jinja2.Environment:
+                         template_class: type[jinja2.Template] = jinja2.Template,
+                         qr_code: Callable[[str], Markup] = qr_code_svg) -> jinja2.Environment:
     """A Jinja environment that escapes by default and fails on any undefined name.
 
     `compiled` is where Jinja may keep compiled layouts, and `template_class` what makes them
-    (microsite.cache's, which keeps partials' output), or Jinja's own.
+    (microsite.cache's, which keeps partials' output), or Jinja's own. `qr_code` draws the
+    layouts' `qr_code(address)`: qr_code_svg, or what gives the same (microsite.cache's).
     """
     if not layouts.is_dir():
         raise ContentError([Problem(layouts.name, 0, (
@@ -79,7 +81,7 @@ def template_environment(layouts: Path, compiled: jinja2.BytecodeCache | None = 
     environment.globals.update(
         event_json_ld=event_json_ld, outlook_subscribe=links.outlook_subscribe, google_add=links.google_add,
         outlook_add=links.outlook_add, safe_html=Markup, contact_link=links.contact_link,
-        qr_code=functools.cache(qr_code_svg))  # once per address and build: every printed page shows the same code
+        qr_code=functools.cache(qr_code))  # once per address and build: every printed page shows the same code
     return environment
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from markupsafe import Markup, escape
 
 
@@ -13,6 +12,10 @@ def qr_code_svg(address: str) -> Markup:
     kept, as scanners need it. The SVG scales with its container (viewBox) and has a text
     alternative: the address itself, which the page prints beside it too.
     """
+    # Imported here: segno brings its SVG writer's XML helpers and, through them, urllib.request,
+    # http.client and ssl (20 ms or more), and a build that finds the code in its cache needs none.
+    import segno
+
     code = segno.make(address, error="m", micro=False)
     svg = code.svg_inline(scale=1, dark="#000", light="#fff", omitsize=True, svgclass="qr-code", lineclass=None,
                           title=None)

@@ -35,13 +35,14 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
 from .cores import EVENTS_FROM, LAYOUTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .partials import partial_template_class
 
-_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml")  # their versions can change the output
+_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml", "segno")  # their versions can change the output
 
 
 class Cache:
@@ -114,6 +115,19 @@ class Cache:
         if self.keeps_nothing:
             return assemble
         return lambda *inputs: self._kept("calendar", inputs, lambda: assemble(*inputs))
+
+    def making_time_zones(self, make: Callable[..., bytes]) -> Callable[..., bytes]:
+        """make(zone, first_year, last_year), the VTIMEZONE kept by the zone (its name and rules)
+        and the years: deriving its yearly rules scans every day of those years."""
+        if self.keeps_nothing:
+            return make
+        return lambda *inputs: self._kept("time zone", inputs, lambda: make(*inputs))
+
+    def drawing_qr_codes(self, draw: Callable[[str], Markup]) -> Callable[[str], Markup]:
+        """draw(address), each QR code's SVG kept by its address (and segno's version, in every key)."""
+        if self.keeps_nothing:
+            return draw
+        return lambda address: Markup(self._kept("qr code", address, lambda: str(draw(address)).encode()).decode())
 
     def rendering_pages(self, render_page: Callable, layouts_folder: Path) -> Callable:
         """render_page(layouts, page), each page kept by its layout, path and context and the
