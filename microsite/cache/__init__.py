@@ -1,22 +1,23 @@
 """The one place where a build buys speed: work kept by what went into it, the rest on all cores.
 
-Seven kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+Nine kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
 parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised
 (a session and the site's settings), calendar files put together (their properties and events'
-bytes), pages rendered (a layout's explicit context, plus the layouts' files), partials
-rendered (the values of the names a partial reads, plus the layouts' files: partials.py) and
-layouts compiled (a layout's source, through Jinja's own bytecode cache interface). An entry's key is a
-SHA-256 of exactly those inputs and of the generator itself (its source and its libraries'
-versions), so an entry cannot be stale: changed input is another key. Entries are bytes or plain
-JSON, in one SQLite file under .cache/microsite/ (store.py); deleting the folder is always safe.
-Work that is not in the cache (a first build, or `--no-cache`) is spread over all cores when
-there is enough of it (cores.py).
+bytes), the calendars' VTIMEZONE (the zone and the years), the printed QR code (its address),
+pages rendered (a layout's explicit context, plus the layouts' files), partials rendered (the
+values of the names a partial reads, plus the layouts' files: partials.py) and layouts compiled
+(a layout's source, through Jinja's own bytecode cache interface). An entry's key is a SHA-256 of
+exactly those inputs and of the generator itself (its source and its libraries' versions), so an
+entry cannot be stale: changed input is another key. A time zone in the inputs counts with its
+rules, which the time zone database changes now and then. Entries are bytes or plain JSON, in
+one SQLite file under .cache/microsite/ (store.py); deleting the folder is always safe. Work
+that is not in the cache (a first build, or `--no-cache`) is spread over all cores when there is
+enough of it (cores.py).
 
 The stages know nothing of this: each takes the function that does its work as a parameter
-(read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise` and
-`assemble`, render_pages' `render` and `spread`, template_environment's `compiled` and
-`template_class`),
-and build() hands them the stage's own functions wrapped here.
+(read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise`, `assemble`
+and `time_zone`, render_pages' `render` and `spread`, template_environment's `compiled`,
+`template_class` and `qr_code`), and build() hands them the stage's own functions wrapped here.
 """
 
 from __future__ import annotations
