@@ -12,8 +12,9 @@ def qr_code_svg(address: str) -> Markup:
     kept, as scanners need it. The SVG scales with its container (viewBox) and has a text
     alternative: the address itself, which the page prints beside it too.
     """
-    # Imported here: segno brings its SVG writer's XML helpers and, through them, urllib.request,
-    # http.client and ssl (20 ms or more), and a build that finds the code in its cache needs none.
+    # Imported when a code is drawn, not with this module: segno brings its SVG writer's XML
+    # helpers and, through them, urllib.request, http.client and ssl (20 ms or more to import),
+    # which a build that draws no code does not need.
     import segno
 
     code = segno.make(address, error="m", micro=False)
