@@ -6,13 +6,13 @@ parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar eve
 bytes), the calendars' VTIMEZONE (the zone and the years), the printed QR code (its address),
 pages rendered (a layout's explicit context, plus the layouts' files), partials rendered (the
 values of the names a partial reads, plus the layouts' files: partials.py) and layouts compiled
-(a layout's source, through Jinja's own bytecode cache interface). An entry's key is a SHA-256 of
-exactly those inputs and of the generator itself (its source and its libraries' versions), so an
-entry cannot be stale: changed input is another key. A time zone in the inputs counts with its
-rules, which the time zone database changes now and then. Entries are bytes or plain JSON, in
-one SQLite file under .cache/microsite/ (store.py); deleting the folder is always safe. Work
-that is not in the cache (a first build, or `--no-cache`) is spread over all cores when there is
-enough of it (cores.py).
+(a layout's source, through Jinja's own bytecode cache interface: compiled.py). An entry's key
+is a SHA-256 of exactly those inputs and of the generator itself (its source and its libraries'
+versions), so an entry cannot be stale: changed input is another key (keys.py). A time zone in
+the inputs counts with its rules, which the time zone database changes now and then. Entries are
+bytes or plain JSON, in one SQLite file under .cache/microsite/ (store.py); deleting the folder
+is always safe. Work that is not in the cache (a first build, or `--no-cache`) is spread over
+all cores when there is enough of it (cores.py).
 
 The stages know nothing of this: each takes the function that does its work as a parameter
 (read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise`, `assemble`
@@ -22,28 +22,20 @@ and `time_zone`, render_pages' `render` and `spread`, template_environment's `co
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
-import io
 import json
-import marshal
-import pickle
-import sys
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
-from zoneinfo import TZPATH, ZoneInfo
 
 import jinja2
 from markupsafe import Markup
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
-from .cores import EVENTS_FROM, LAYOUTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
+from .compiled import CompiledLayouts, CompiledOnAllCores
+from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
+from .keys import folder_digest, generator_digest, value_bytes
 from .partials import partial_template_class
-
-_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "icalendar", "pyyaml", "segno")  # their versions can change the output
 
 
 class Cache:
@@ -60,7 +52,7 @@ class Cache:
         else:
             self.store = None
         self.keeps_nothing = self.store is None and not in_memory
-        self.generator = "" if self.keeps_nothing else _generator_digest()
+        self.generator = "" if self.keeps_nothing else generator_digest()
         # The preview also keeps the entries of its last rebuild in memory: plain bytes by key.
         self.in_memory = in_memory
         self.memory: dict[str, bytes] = {}
@@ -135,7 +127,7 @@ class Cache:
         layouts' files: a page whose context changed is rendered again."""
         if self.keeps_nothing:
             return render_page
-        layouts = _folder_digest(layouts_folder)
+        layouts = folder_digest(layouts_folder)
 
         def render(environment: jinja2.Environment, page) -> OutputFile:
             content = self._kept("page", (layouts, page.layout, page.path, page.context),
@@ -159,12 +151,12 @@ class Cache:
         def keep(inputs: tuple, render: Callable[[], str]) -> str:
             made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
             return made.decode("utf-8", "surrogatepass")
-        return partial_template_class(keep, _folder_digest(layouts_folder), self.names_read)
+        return partial_template_class(keep, folder_digest(layouts_folder), self.names_read)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its
         source changed. When nothing is kept, the layouts are compiled on all cores instead."""
-        return _CompiledOnAllCores() if self.keeps_nothing else _CompiledLayouts(self)
+        return CompiledOnAllCores() if self.keeps_nothing else CompiledLayouts(self)
 
     def finish_build(self, store_now: bool = True) -> None:
         """Keep this build's entries in memory for the next rebuild (the preview), and commit them
@@ -195,7 +187,7 @@ class Cache:
         than repr() for a schedule. The bytes are only hashed, never stored or read back."""
         digest = hashlib.sha256(f"{self.generator}\0{kind}\0".encode())
         digest.update(inputs.encode("utf-8", "surrogatepass") if isinstance(inputs, str)
-                      else _values(inputs, self.value_digests, self.zone_rules))
+                      else value_bytes(inputs, self.value_digests, self.zone_rules))
         return digest.hexdigest()
 
     def _kept(self, kind: str, inputs: object, make: Callable[[], bytes]) -> bytes:
@@ -230,127 +222,6 @@ class Cache:
         return value
 
 
-def _values(inputs: object, digests: dict[object, bytes], zones: dict[str, bytes]) -> bytes:
-    """Bytes that stand for `inputs` and nothing else: pickle's, with three differences that make
-    them depend on the values alone and cost less. A dataclass is written as its class and the
-    SHA-256 of its fields' bytes, without what its cached properties keep beside them (a
-    session's start is there only once it has been read, which depends on what was cached); that
-    digest is made once per build for equal values (`digests`, keyed by the value itself, never
-    by identity). That holds because equal model values are interchangeable: each field that
-    holds a time holds it in one zone (the site's, or UTC), so equal times there are written
-    alike. And there is no memo, which would write an object met twice once and then refer
-    to it, so that equal values that are one object in one build and two in the next (a time
-    zone's name) would give other bytes. The model holds no cycles, which is what the memo is
-    for. And a time zone is written as its name and the digest of its rules (`zones`): pickle
-    writes its name alone, but the time zone database changes a zone's rules now and then, and
-    with them every instant a page shows with its UTC offset. The bytes are only hashed, never
-    read back."""
-    buffer = io.BytesIO()
-    pickler = _ValuePickler(buffer, digests, zones)
-    pickler.dump(inputs)
-    return buffer.getvalue()
-
-
-class _ValuePickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, digests: dict[object, bytes], zones: dict[str, bytes]):
-        super().__init__(file, protocol=5)
-        self.fast = True
-        self.digests, self.zones = digests, zones
-
-    def reducer_override(self, value: object):
-        if type(value) is ZoneInfo:
-            if value.key not in self.zones:
-                self.zones[value.key] = hashlib.sha256(_zone_rules(value.key)).digest()
-            return ZoneInfo, (value.key, self.zones[value.key])
-        names = _field_names(type(value))
-        if names is None:
-            return NotImplemented
-        try:
-            digest = self.digests.get(value)
-        except TypeError:  # a field that cannot be hashed: written out in full, every time
-            return type(value), tuple([getattr(value, name) for name in names])
-        if digest is None:
-            fields = tuple([getattr(value, name) for name in names])
-            digest = self.digests[value] = hashlib.sha256(_values(fields, self.digests, self.zones)).digest()
-        return type(value), (digest,)
-
-
-def _zone_rules(name: str) -> bytes:
-    """A time zone's compiled rules, found as zoneinfo finds them: the first file of that name in
-    zoneinfo.TZPATH (the system's time zone database), else the tzdata package's."""
-    for folder in TZPATH:
-        if (path := Path(folder, name)).is_file():
-            return path.read_bytes()
-    package, _, file = f"tzdata.zoneinfo/{name}".rpartition("/")
-    try:
-        return resources.files(package.replace("/", ".")).joinpath(file).read_bytes()
-    except (ModuleNotFoundError, OSError):
-        return b""
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...] | None:
-    """The fields of a dataclass, in order; None for any other type. Asked for each of the
-    hundreds of thousands of values a large program's keys are made of, so known once per class."""
-    if not dataclasses.is_dataclass(kind) or kind is type:
-        return None
-    return tuple(field.name for field in dataclasses.fields(kind))
-
-
-class _CompiledLayouts(jinja2.BytecodeCache):
-    """Jinja's interface for keeping compiled templates; Jinja names each by its source's checksum."""
-
-    def __init__(self, cache: Cache):
-        self.cache = cache
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        key = self.cache._key("layout", f"{bucket.key}\0{bucket.checksum}")
-        if (known := self.cache._known([key]).get(key)) is not None:
-            bucket.bytecode_from_string(known)  # Jinja ignores bytecode of another Jinja version
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.cache._keep(self.cache._key("layout", f"{bucket.key}\0{bucket.checksum}"), bucket.bytecode_to_string())
-
-
-class _CompiledOnAllCores(jinja2.BytecodeCache):
-    """A build that keeps nothing: when Jinja asks for its first layout, every layout is
-    compiled, shared out to all cores (compiling is most of a small site's first build), and
-    Jinja loads each from here. A layout that does not compile is left to Jinja to report."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[tuple[str, str], bytes] | None = None
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.compiled is None:
-            environment = bucket.environment
-            folder = Path(environment.loader.searchpath[0])
-            names = [name for name in environment.list_templates() if not name.startswith("assets/")]
-            names.sort(key=lambda name: -(folder / name).stat().st_size)  # dealt out largest first: even shares
-            made = in_parallel(_compile_layouts, names, LAYOUTS_FROM, environment)
-            self.compiled = dict(layout for layout in made if layout is not None)
-        if (code := self.compiled.get((bucket.key, bucket.checksum))) is not None:
-            bucket.code = marshal.loads(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        pass  # nothing is kept
-
-
-def _compile_layouts(environment: jinja2.Environment, names: list[str]) -> list[tuple[tuple[str, str], bytes] | None]:
-    """Each layout's code, marshalled (as Jinja's bytecode caches keep it), under the bucket key
-    and source checksum Jinja will ask for; None where it does not compile."""
-    cache = environment.bytecode_cache
-    made: list[tuple[tuple[str, str], bytes] | None] = []
-    for name in names:
-        try:
-            source, filename, _ = environment.loader.get_source(environment, name)
-            code = environment.compile(source, name, filename)
-        except (jinja2.TemplateError, UnicodeDecodeError):
-            made.append(None)
-            continue
-        made.append(((cache.get_cache_key(name, filename), cache.get_source_checksum(source)), marshal.dumps(code)))
-    return made
-
-
 def _to_plain(value: object) -> object:
     """YAML data with its line numbers as JSON's lists (every scalar is a string): a mapping is
     [line, keys, key lines, values], a sequence [line, item lines, items]."""
@@ -377,23 +248,3 @@ def _from_plain(value: object) -> object:
     return sequence
 
 
-def _generator_digest() -> str:
-    """This generator's fingerprint: its source, Python's version and its libraries' versions."""
-    from importlib.metadata import version  # 15 ms to import: only builds that keep work need it
-
-    digest = hashlib.sha256(sys.version.encode())
-    for library in _LIBRARIES:
-        digest.update(f"{library} {version(library)}\0".encode())
-    package = Path(__file__).parent.parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _folder_digest(folder: Path) -> str:
-    """A digest of every file under `folder`, by path and bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
