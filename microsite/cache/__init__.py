@@ -246,5 +246,3 @@ def _from_plain(value: object) -> object:
     sequence = Sequence([item if type(item) is not list else _from_plain(item) for item in items])
     sequence.line, sequence.item_lines = line, item_lines
     return sequence
-
-
