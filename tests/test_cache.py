@@ -350,6 +350,29 @@ def test_a_partial_that_reads_more_of_its_page_is_kept_by_what_it_reads(program,
     assert tree_digest(program / "site") == cold
 
 
+def test_a_partial_kept_in_the_preview_follows_what_the_layouts_it_includes_now_read(program, tmp_path, monkeypatch):
+    """A partial is kept by the names it reads, its included layouts' among them. When an
+    editor makes an included layout read a new name while the preview runs, the partial that
+    includes it must be kept by that name too from then on: a later change to that value alone
+    (a free page added: the navigation's list) reaches every card."""
+    from microsite.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())
+    make_change(program, "topic title")  # the lists are rendered again: their partials' names are read
+    preview.apply(preview.rebuild())
+    register = program / "layouts/_register.html"  # included by _session.html, each card of the lists
+    register.write_text(register.read_text() + '<p class="pages-count">{{ pages | length }} pages</p>\n')
+    preview.apply(preview.rebuild())
+    assert "0 pages</p>" in (tmp_path / "served/index.html").read_text()
+    make_change(program, "free page")
+    preview.apply(preview.rebuild())
+    shown = (tmp_path / "served/index.html").read_text()
+    assert "1 pages</p>" in shown and "0 pages</p>" not in shown
+    assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "included-reads-more")
+
+
 def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program, monkeypatch):
     """What the kept partials buy: the preview renders the cards of the edited topic's sessions,
     not the 120 cards of the home page and the topic pages' lists."""

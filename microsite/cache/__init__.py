@@ -64,7 +64,7 @@ class Cache:
         self.value_digests: dict[object, bytes] = {}
         # Each time zone's rules, by its name: read once, as zoneinfo reads them once a process.
         self.zone_rules: dict[str, bytes] = {}
-        self.names_read: dict[tuple[str, str], tuple[str, ...] | None] = {}  # partials.py's, by layout and source
+        self.names_read: dict[tuple[str, str], tuple[str, ...] | None] = {}  # partials.py's, by layouts and name
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
         """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
@@ -151,7 +151,9 @@ class Cache:
         def keep(inputs: tuple, render: Callable[[], str]) -> str:
             made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
             return made.decode("utf-8", "surrogatepass")
-        return partial_template_class(keep, folder_digest(layouts_folder), self.names_read)
+        layouts = folder_digest(layouts_folder)
+        self.names_read = {known: names for known, names in self.names_read.items() if known[0] == layouts}
+        return partial_template_class(keep, layouts, self.names_read)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its

@@ -34,14 +34,16 @@ def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layo
     """A Template class whose partials' output is `keep(inputs, render)`: the text that
     render() gives, kept by `inputs`. keep raises TypeError or PicklingError for inputs it
     cannot write into a key; the partial is then rendered as usual. `names_of` keeps the names
-    each layout reads, by its name and source, for the next build (the preview's)."""
+    each layout reads, by the layouts' digest and its name, for the next build (the preview's):
+    what a layout reads includes what the layouts it includes read, so it is known afresh after
+    any change in layouts/, not only after a change to its own source."""
 
     class KeptPartials(jinja2.Template):
         @classmethod
         def _from_namespace(cls, environment, namespace, globals):  # where Jinja makes each template
             template = super()._from_namespace(environment, namespace, globals)
             template.plain_render = template.root_render_func
-            names = _names_read(environment, template.name, names_of)
+            names = _names_read(environment, template.name, names_of, layouts_digest)
             if names is not None:
                 template.root_render_func = _keeping(template, names, keep, layouts_digest)
             return template
@@ -71,24 +73,24 @@ def _keeping(template: jinja2.Template, names: tuple[str, ...], keep: Callable, 
     return render
 
 
-def _names_read(environment: jinja2.Environment, name: str | None, known: dict,
+def _names_read(environment: jinja2.Environment, name: str | None, known: dict, layouts_digest: str,
                 visiting: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
     """Every name a layout reads from its context, with those the layouts it includes read;
     None when its output is not decided by those names alone."""
     if name is None or name in visiting:
         return None
+    if (layouts_digest, name) in known:
+        return known[layouts_digest, name]
     source = environment.loader.get_source(environment, name)[0]
-    if (name, source) in known:
-        return known[name, source]
     tree = environment.parse(source, name)
     found: set[str] | None = None
     if not any(True for _ in tree.find_all(_UNJUDGEABLE)):
         found = set(meta.find_undeclared_variables(tree))
         for included in meta.find_referenced_templates(tree):
-            names = _names_read(environment, included, known, visiting | {name})
+            names = _names_read(environment, included, known, layouts_digest, visiting | {name})
             if names is None:
                 found = None
                 break
             found.update(names)
-    known[name, source] = None if found is None else tuple(sorted(found))
-    return known[name, source]
+    known[layouts_digest, name] = None if found is None else tuple(sorted(found))
+    return known[layouts_digest, name]
