@@ -1,18 +1,19 @@
 """The one place where a build buys speed: work kept by what went into it, the rest on all cores.
 
-Nine kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+Ten kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
 parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised
 (a session and the site's settings), calendar files put together (their properties and events'
 bytes), the calendars' VTIMEZONE (the zone and the years), the printed QR code (its address),
 pages rendered (a layout's explicit context, plus the layouts' files), partials rendered (the
-values of the names a partial reads, plus the layouts' files: partials.py) and layouts compiled
-(a layout's source, through Jinja's own bytecode cache interface: compiled.py). An entry's key
-is a SHA-256 of exactly those inputs and of the generator itself (its source and its libraries'
-versions), so an entry cannot be stale: changed input is another key (keys.py). A time zone in
-the inputs counts with its rules, which the time zone database changes now and then. Entries are
-bytes or plain JSON, in one SQLite file under .cache/microsite/ (store.py); deleting the folder
-is always safe. Work that is not in the cache (a first build, or `--no-cache`) is spread over
-all cores when there is enough of it (cores.py).
+values of the names a partial reads, plus the layouts' files: partials.py), the names each
+layout reads (the layouts' files) and layouts compiled (a layout's source, through Jinja's own
+bytecode cache interface: compiled.py). An entry's key is a SHA-256 of exactly those inputs and
+of the generator itself (its source and its libraries' versions), so an entry cannot be stale:
+changed input is another key (keys.py). A time zone in the inputs counts with its rules, which
+the time zone database changes now and then. Entries are bytes or plain JSON, in one SQLite file
+under .cache/microsite/ (store.py); deleting the folder is always safe. Work that is not in the
+cache (a first build, or `--no-cache`) is spread over all cores when there is enough of it
+(cores.py).
 
 The stages know nothing of this: each takes the function that does its work as a parameter
 (read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise`, `assemble`
@@ -64,7 +65,6 @@ class Cache:
         self.value_digests: dict[object, bytes] = {}
         # Each time zone's rules, by its name: read once, as zoneinfo reads them once a process.
         self.zone_rules: dict[str, bytes] = {}
-        self.names_read: dict[tuple[str, str], tuple[str, ...] | None] = {}  # partials.py's, by layouts and name
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
         """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
@@ -144,16 +144,20 @@ class Cache:
 
     def keeping_partials(self, layouts_folder: Path) -> type[jinja2.Template]:
         """Jinja's template class for the layouts, keeping each partial's output by the values
-        of the names it reads and the layouts' files (partials.py)."""
+        of the names it reads and the layouts' files, and the names each layout reads by the
+        layouts' files (partials.py): reading them parses the layout, a third of compiling it."""
         if self.keeps_nothing:
             return jinja2.Template
+        layouts = folder_digest(layouts_folder)
 
         def keep(inputs: tuple, render: Callable[[], str]) -> str:
             made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
             return made.decode("utf-8", "surrogatepass")
-        layouts = folder_digest(layouts_folder)
-        self.names_read = {known: names for known, names in self.names_read.items() if known[0] == layouts}
-        return partial_template_class(keep, layouts, self.names_read)
+
+        def names_of(name: str, read: Callable[[], tuple[str, ...] | None]) -> tuple[str, ...] | None:
+            names = json.loads(self._kept("names read", f"{layouts}\0{name}", lambda: json.dumps(read()).encode()))
+            return None if names is None else tuple(names)
+        return partial_template_class(keep, layouts, names_of)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache:
         """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its

@@ -27,23 +27,24 @@ from jinja2.environment import TemplateModule
 from jinja2.runtime import Context, missing
 
 _UNJUDGEABLE = (nodes.Extends, nodes.Block, nodes.NSRef)
+Names = tuple[str, ...] | None  # what a layout reads; None: its output is not decided by names alone
 
 
 def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layouts_digest: str,
-                           names_of: dict[tuple[str, str], tuple[str, ...] | None]) -> type[jinja2.Template]:
+                           names_of: Callable[[str, Callable[[], Names]], Names]) -> type[jinja2.Template]:
     """A Template class whose partials' output is `keep(inputs, render)`: the text that
     render() gives, kept by `inputs`. keep raises TypeError or PicklingError for inputs it
-    cannot write into a key; the partial is then rendered as usual. `names_of` keeps the names
-    each layout reads, by the layouts' digest and its name, for the next build (the preview's):
-    what a layout reads includes what the layouts it includes read, so it is known afresh after
-    any change in layouts/, not only after a change to its own source."""
+    cannot write into a key; the partial is then rendered as usual. `names_of(name, read)`
+    gives the names a layout reads as read() finds them, kept by the layouts' digest and the
+    layout's name: what a layout reads includes what the layouts it includes read, so a change
+    anywhere in layouts/ has them read afresh, not only a change to the layout's own source."""
 
     class KeptPartials(jinja2.Template):
         @classmethod
         def _from_namespace(cls, environment, namespace, globals):  # where Jinja makes each template
             template = super()._from_namespace(environment, namespace, globals)
             template.plain_render = template.root_render_func
-            names = _names_read(environment, template.name, names_of, layouts_digest)
+            names = _names_read(environment, template.name, names_of)
             if names is not None:
                 template.root_render_func = _keeping(template, names, keep, layouts_digest)
             return template
@@ -73,24 +74,23 @@ def _keeping(template: jinja2.Template, names: tuple[str, ...], keep: Callable, 
     return render
 
 
-def _names_read(environment: jinja2.Environment, name: str | None, known: dict, layouts_digest: str,
-                visiting: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
+def _names_read(environment: jinja2.Environment, name: str | None, names_of: Callable,
+                visiting: frozenset[str] = frozenset()) -> Names:
     """Every name a layout reads from its context, with those the layouts it includes read;
-    None when its output is not decided by those names alone."""
+    None when its output is not decided by those names alone (or it includes itself)."""
     if name is None or name in visiting:
         return None
-    if (layouts_digest, name) in known:
-        return known[layouts_digest, name]
-    source = environment.loader.get_source(environment, name)[0]
-    tree = environment.parse(source, name)
-    found: set[str] | None = None
-    if not any(True for _ in tree.find_all(_UNJUDGEABLE)):
-        found = set(meta.find_undeclared_variables(tree))
-        for included in meta.find_referenced_templates(tree):
-            names = _names_read(environment, included, known, layouts_digest, visiting | {name})
-            if names is None:
-                found = None
-                break
-            found.update(names)
-    known[layouts_digest, name] = None if found is None else tuple(sorted(found))
-    return known[layouts_digest, name]
+    return names_of(name, lambda: _read_names(environment, name, names_of, visiting | {name}))
+
+
+def _read_names(environment: jinja2.Environment, name: str, names_of: Callable, visiting: frozenset[str]) -> Names:
+    tree = environment.parse(environment.loader.get_source(environment, name)[0], name)
+    if any(True for _ in tree.find_all(_UNJUDGEABLE)):
+        return None
+    found = set(meta.find_undeclared_variables(tree))
+    for included in meta.find_referenced_templates(tree):
+        names = _names_read(environment, included, names_of, visiting)
+        if names is None:
+            return None
+        found.update(names)
+    return tuple(sorted(found))
