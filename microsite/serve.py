@@ -3,8 +3,8 @@
 Serving and building live here; hearing the saves lives in watch.py (the only other importer
 of livereload). The preview is built into a temporary folder outside the project (so a build
 never triggers itself), through the same atomic writer as `build.py`, so a request never sees
-a half-written site. A broken edit keeps the last good site on disk while
-every page shows the problems, until a save fixes them and the site comes back by itself.
+a half-written site. A broken edit keeps the last good site on disk while every page shows
+the problems, until a save fixes them and the site comes back by itself.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from .model import ContentError, Problem
 from .watch import SaveWatcher
 from .write import write_site
 
+
 class BuildState:
-    """The outcome of the last build, shared by the watcher and the request handler."""
+    """The outcome of the last build, shared by the preview's build and the request handler."""
 
     problems: list[Problem] = []
 
