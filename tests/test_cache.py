@@ -215,6 +215,31 @@ def test_the_cache_keeps_at_most_about_twice_what_a_build_uses(program, tmp_path
     assert tree_digest(program / "site") == cold_reference(program, tmp_path, "pruned")
 
 
+def test_a_build_that_found_every_page_kept_leaves_what_the_next_save_needs(program, tmp_path, monkeypatch):
+    """A build whose pages all come from the cache looks up no layout and no partial. It once
+    pruned them from the store as unused, so that after a change of setting, a build, and a
+    build that changed nothing, the preview's first save compiled every layout again: 0.2 s
+    instead of 20 ms for the real program."""
+    import jinja2
+    from microsite.serve import Preview
+
+    make_change(program, "setting")  # every page changes: the store holds two of each
+    assert run_build(program).returncode == 0
+    assert run_build(program).returncode == 0  # nothing changed: every page from the cache
+    compiled = []
+    compile_layout = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda environment, source, name=None, *rest, **options: (
+        compiled.append(name) or compile_layout(environment, source, name, *rest, **options)))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    preview = Preview(program, tmp_path / "served")
+    preview.apply(preview.rebuild())  # as `build.py serve` starts: every page from the cache
+    preview.store_made()
+    make_change(program, "topic title")
+    preview.apply(preview.rebuild())
+    assert compiled == []
+    assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "after-a-build-that-changed-nothing")
+
+
 def _spare_of(project):
     spares = [path for path in (project / ".cache/microsite/spare").iterdir() if not path.name.startswith(".")]
     assert len(spares) == 1, "the site before last is kept in the cache"

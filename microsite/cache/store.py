@@ -11,8 +11,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-# The store keeps at most about twice what one build uses: past that, it keeps only what the
-# last build used. Entries of an edit undone, or of a branch checked out again, are made again.
+# The store keeps at most about twice what one build uses: past that, a build that added entries
+# keeps only what it used. Entries of an edit undone, or of a branch checked out again, are made again.
 KEEP_AT_MOST = 2
 
 
@@ -65,12 +65,15 @@ class Store:
 
     def finish(self, used: list[str]) -> None:
         """Commit this build's new entries; if the store has grown past KEEP_AT_MOST times what
-        this build used, keep only what it used."""
-        if self.db is None:
+        this build used, keep only what it used.
+
+        A build that added nothing leaves the store as it is: it has not grown it, and what such
+        a build does not look up (the layouts and partials of the pages it found whole) is what
+        the next edit needs. Pruning after it made the first save in the preview, after a build
+        that changed nothing, compile every layout again."""
+        if self.db is None or not self.db.in_transaction:
             return
         try:
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN")
             if self.db.execute("SELECT count(*) FROM entries").fetchone()[0] > KEEP_AT_MOST * len(used) + 100:
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                 self.db.execute("DELETE FROM used")
