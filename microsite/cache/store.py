@@ -11,8 +11,10 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-# The store keeps at most about twice what one build uses: past that, a build that added entries
-# keeps only what it used. Entries of an edit undone, or of a branch checked out again, are made again.
+# The store keeps at most about twice the most entries one build has used (a build that renders
+# every page uses every kind; one that finds most pages whole uses no layout or partial of those):
+# past that, a build that added entries keeps only what it used. Entries of an edit undone, or of a
+# branch checked out again, are made again.
 KEEP_AT_MOST = 2
 
 
@@ -33,6 +35,7 @@ class Store:
                 db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
                 db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL,"
                            " checksum TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS working_set (size INTEGER NOT NULL)")  # one row
                 return cls(path, db)
             except (sqlite3.Error, OSError) as error:
                 if not _forget_if_damaged(path, error):
@@ -64,17 +67,21 @@ class Store:
             self._give_up(error)
 
     def finish(self, used: list[str]) -> None:
-        """Commit this build's new entries; if the store has grown past KEEP_AT_MOST times what
-        this build used, keep only what it used.
+        """Commit this build's new entries; if the store has grown past KEEP_AT_MOST times the
+        most entries a build has used, keep only what this one used.
 
-        A build that added nothing leaves the store as it is: it has not grown it, and what such
-        a build does not look up (the layouts and partials of the pages it found whole) is what
-        the next edit needs. Pruning after it made the first save in the preview, after a build
-        that changed nothing, compile every layout again."""
+        The measure is the most any build used, not what this one did: a build that finds most
+        pages whole looks up no compiled layout, names read or partial of those pages, and they
+        are what the next edit needs. Pruning down to such a build made the first save in the
+        preview after `build.py publish` compile the layouts again. A build that added nothing
+        leaves the store as it is."""
         if self.db is None or not self.db.in_transaction:
             return
         try:
-            if self.db.execute("SELECT count(*) FROM entries").fetchone()[0] > KEEP_AT_MOST * len(used) + 100:
+            largest = max(len(used), self.db.execute("SELECT coalesce(max(size), 0) FROM working_set").fetchone()[0])
+            self.db.execute("DELETE FROM working_set")
+            self.db.execute("INSERT INTO working_set VALUES (?)", (largest,))
+            if self.db.execute("SELECT count(*) FROM entries").fetchone()[0] > KEEP_AT_MOST * largest + 100:
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                 self.db.execute("DELETE FROM used")
                 self.db.executemany("INSERT INTO used VALUES (?)", ((key,) for key in used))
