@@ -179,6 +179,9 @@ def damage_the_cache(program, damage: str) -> None:
         with the_cache(program) as db:
             db.execute("DELETE FROM entries")
             db.execute("INSERT INTO entries VALUES ('not-a-key-any-build-makes', x'00', 'x')")
+    elif damage == "working set not a number":  # the most entries a build used, which prunes the store
+        with the_cache(program) as db:
+            db.execute("UPDATE working_set SET size = 'many'")
     elif damage == "cache folder deleted":
         shutil.rmtree(program / ".cache")
     elif damage == "page edited by hand":
@@ -189,8 +192,8 @@ def damage_the_cache(program, damage: str) -> None:
 
 
 @pytest.mark.parametrize("damage", ["file cut in half", "not a database", "entry changed",
-                                    "foreign entries only", "cache folder deleted", "page edited by hand",
-                                    "site deleted"])
+                                    "foreign entries only", "working set not a number", "cache folder deleted",
+                                    "page edited by hand", "site deleted"])
 def test_a_damaged_cache_or_site_is_never_trusted(program, tmp_path, damage):
     damage_the_cache(program, damage)
     make_change(program, "topic body")

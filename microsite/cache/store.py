@@ -78,7 +78,9 @@ class Store:
         if self.db is None or not self.db.in_transaction:
             return
         try:
-            largest = max(len(used), self.db.execute("SELECT coalesce(max(size), 0) FROM working_set").fetchone()[0])
+            # CAST: a row that is not a number (a tampered file) counts as none.
+            known = self.db.execute("SELECT coalesce(max(CAST(size AS INTEGER)), 0) FROM working_set").fetchone()[0]
+            largest = max(len(used), known)
             self.db.execute("DELETE FROM working_set")
             self.db.execute("INSERT INTO working_set VALUES (?)", (largest,))
             if self.db.execute("SELECT count(*) FROM entries").fetchone()[0] > KEEP_AT_MOST * largest + 100:
