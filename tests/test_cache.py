@@ -452,11 +452,12 @@ def four_cores(monkeypatch):
 
 
 def test_a_cold_build_on_all_cores_is_the_one_made_in_one_process(program, tmp_path, four_cores):
-    """Without a cache, Markdown bodies, layouts and pages are made on four processes: the same site."""
+    """Without a cache, Markdown bodies, layouts, pages and calendar events are made on four
+    processes: the same site."""
     import microsite
 
     microsite.build(program, tmp_path / "parallel", use_cache=False)
-    assert len(four_cores) == 3 * 3  # three helpers each for the Markdown bodies, the layouts and the pages
+    assert len(four_cores) == 4 * 3  # three helpers each for the bodies, the layouts, the pages and the events
     assert tree_digest(tmp_path / "parallel") == cold_reference(program, tmp_path, "parallel")
 
 

@@ -14,7 +14,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 
 MARKDOWN_FROM = 48  # bodies; below this, starting worker processes costs more than it saves
-EVENTS_FROM = 2000  # calendar events, likewise
+EVENTS_FROM = 64  # calendar events, likewise
 PAGES_FROM = 64  # pages, likewise
 LAYOUTS_FROM = 8  # layouts to compile, likewise
 
