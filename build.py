@@ -157,5 +157,21 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def exit_at_once(status: int) -> None:
+    """End the process once the command is done, without Python's teardown.
+
+    By the time main() returns, every file it wrote is closed (the site, the record, the cache's
+    store), so all that Python's own exit would still do is free the libraries' and the build's
+    objects one by one: about 40 ms, a tenth of a build of the real content, that the editor
+    waits for and nothing needs. mypy ends the same way. Only the two standard streams are left to
+    flush; if that fails, Python's usual exit reports it."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        sys.exit(status)
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_at_once(main())

@@ -186,6 +186,8 @@ class Cache:
 
     def __exit__(self, *_) -> None:
         self.finish_build()
+        if self.store is not None:
+            self.store.close()
 
     def _key(self, kind: str, inputs: object) -> str:
         """The key of the work of `kind` on `inputs`: text as it is, any other values as pickle

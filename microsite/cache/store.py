@@ -92,6 +92,11 @@ class Store:
         except sqlite3.Error as error:
             self._give_up(error)
 
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
     def _give_up(self, error: sqlite3.Error) -> None:
         self.db.close()
         self.db = None
