@@ -28,11 +28,12 @@ def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
     return [_event(site, session).to_ical() for session in sessions]
 
 
-def assemble_calendar(shared_lines: dict[str, bytes], url: str, vtimezone: bytes, events: bytes) -> bytes:
+def assemble_calendar(site_lines: dict[str, bytes], url: str, name: str, description: str, vtimezone: bytes,
+                      events: bytes) -> bytes:
     """A whole VCALENDAR at `url`: its own properties in the order icalendar writes them (those
-    it shares with other files, the site's and its name's, given as `shared_lines`: see
-    calendar_lines), then the time zone (if it has events) and the events, already serialised."""
-    head = {**shared_lines, **_addressed_lines(url)}
+    that every file of the site has given as `site_lines`, made once), then the time zone (if it
+    has events) and the events, already serialised."""
+    head = {**site_lines, **_named_lines(name, description), **_addressed_lines(url)}
     return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
 
 
@@ -60,26 +61,23 @@ def render_calendars(schedule: Schedule,
         vtimezone = time_zone(site.zone, min(years), max(years))
     site_lines = site_calendar_lines(site)
 
-    def calendar(path: str, shared_lines: dict[str, bytes], sessions: Iterable[Session]) -> bytes:
-        events_held = b"".join(events[session.id] for session in sessions)
-        return assemble(shared_lines, site.absolute(path), vtimezone, events_held)
+    def calendar(path: str, name: str, description: str, sessions: Iterable[Session]) -> bytes:
+        return assemble(site_lines, site.absolute(path), name, description, vtimezone,
+                        b"".join(events[session.id] for session in sessions))
 
-    feed_lines = calendar_lines(site_lines, site.title, site.description)
-    files = [OutputFile("schedule.ics", calendar("schedule.ics", feed_lines, schedule.sessions),
+    files = [OutputFile("schedule.ics", calendar("schedule.ics", site.title, site.description, schedule.sessions),
                         "content/sessions.yaml (aggregated feed)")]
     for topic in schedule.topics:
-        # A session's file has its topic's name and description: their lines are made once for all of them.
-        topic_lines = calendar_lines(site_lines, f"{site.title}: {topic.title}", topic.summary)
-        sessions = schedule.sessions_of(topic)
-        files.append(OutputFile(topic.feed_path, calendar(topic.feed_path, topic_lines, sessions),
+        name, sessions = f"{site.title}: {topic.title}", schedule.sessions_of(topic)
+        files.append(OutputFile(topic.feed_path, calendar(topic.feed_path, name, topic.summary, sessions),
                                 f"{topic.source} (topic feed)"))
-        files += [OutputFile(session.feed_path, calendar(session.feed_path, topic_lines, [session]),
+        # A session's file has its topic's name and description.
+        files += [OutputFile(session.feed_path, calendar(session.feed_path, name, topic.summary, [session]),
                              f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
                   for session in sessions]
     for series in schedule.series:  # a feed per series; schedule.ics keeps them all, year after year
-        series_lines = calendar_lines(site_lines, f"{site.title}: {series.title}", series.summary)
-        sessions = schedule.sessions_in(series)
-        files.append(OutputFile(series.feed_path, calendar(series.feed_path, series_lines, sessions),
+        files.append(OutputFile(series.feed_path, calendar(series.feed_path, f"{site.title}: {series.title}",
+                                                           series.summary, schedule.sessions_in(series)),
                                 f"{series.source} (series feed)"))
     return files
 
@@ -109,12 +107,10 @@ def site_calendar_lines(site: Site) -> dict[str, bytes]:
                   ("x-published-ttl", vDuration(refresh)))
 
 
-def calendar_lines(site_lines: dict[str, bytes], name: str, description: str) -> dict[str, bytes]:
-    """The properties a calendar file shares with the other files of its name (a topic's feed and
-    its sessions' files): the site's, and its name and description. RFC 7986 names them; the
-    X-WR- twins are what Google, Outlook and Apple actually read."""
-    return {**site_lines, **_lines(("name", vText(name)), ("x-wr-calname", vText(name)),
-                                   ("description", vText(description)), ("x-wr-caldesc", vText(description)))}
+def _named_lines(name: str, description: str) -> dict[str, bytes]:
+    # RFC 7986 names, and the X-WR- twins that Google, Outlook and Apple actually read.
+    return _lines(("name", vText(name)), ("x-wr-calname", vText(name)),
+                  ("description", vText(description)), ("x-wr-caldesc", vText(description)))
 
 
 def _addressed_lines(url: str) -> dict[str, bytes]:

@@ -104,7 +104,7 @@ class Cache:
         return serialise
 
     def assembling_calendars(self, assemble: Callable[..., bytes]) -> Callable[..., bytes]:
-        """assemble(shared_lines, url, vtimezone, events), each file kept by exactly those."""
+        """assemble(site_lines, url, name, description, vtimezone, events), each file kept by exactly those."""
         if self.keeps_nothing:
             return assemble
         return lambda *inputs: self._kept("calendar", inputs, lambda: assemble(*inputs))
