@@ -42,8 +42,9 @@ class SaveWatcher(Watcher):
     container mounts that report no saves) a look every POLL_MS.
 
     Listening stops while a rebuild runs: watchfiles takes Python's lock every few milliseconds
-    to see whether to stop, which made a 1,000-topic rebuild a quarter slower. A save made
-    meanwhile is found by the look after the rebuild, as before.
+    to see whether to stop, which made a 1,000-topic rebuild a tenth to a seventh slower (in
+    process, medians of 10 and 12 rebuilds: 670 against 735 ms, 652 against 742 ms). A save
+    made meanwhile is found by the look after the rebuild, as before.
     """
 
     def __init__(self, folders: list[Path], preview: Preview):
