@@ -93,13 +93,13 @@ class Store:
             self._give_up(error)
 
     def close(self) -> None:
+        """Close the file; the store is off from now on, as after a failure."""
         if self.db is not None:
             self.db.close()
             self.db = None
 
     def _give_up(self, error: sqlite3.Error) -> None:
-        self.db.close()
-        self.db = None
+        self.close()
         _forget_if_damaged(self.path, error)
 
 
