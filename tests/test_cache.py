@@ -31,7 +31,7 @@ def cold_reference(project, tmp_path, name: str, env: dict[str, str] | None = No
 
 @pytest.fixture
 def program(tmp_path):
-    project = write_program(60, tmp_path / "program")  # above the size where Markdown goes parallel
+    project = write_program(60, tmp_path / "program")  # 60 bodies, 120 events: both spread over the cores
     assert run_build(project).returncode == 0  # fills the cache, in parallel
     return project
 
