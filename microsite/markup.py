@@ -9,7 +9,6 @@ import markdown
 import nh3
 from markdown.extensions.abbr import AbbrExtension
 from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.smarty import SmartyExtension
 from markdown.extensions.tables import TableExtension
@@ -17,8 +16,9 @@ from markdown.extensions.tables import TableExtension
 # Plain Markdown plus tables, definition lists, abbreviations and typographic quotes. attr_list and
 # md_in_html stay off: they would let a topic file set arbitrary attributes such as onclick.
 # Python-Markdown's own extensions, as classes: named by a string, each would have Markdown look
-# through every installed package's entry points first.
-_EXTENSIONS = (TableExtension, DefListExtension, AbbrExtension, FencedCodeExtension, SaneListExtension, SmartyExtension)
+# through every installed package's entry points first. Fenced code blocks are added where a body
+# has one (render_all).
+_EXTENSIONS = (TableExtension, DefListExtension, AbbrExtension, SaneListExtension, SmartyExtension)
 
 # Raw HTML in Markdown is kept only if it is on this list; everything else is removed with its
 # attributes, and links keep only http(s), mailto and relative URLs (so `javascript:` never runs).
@@ -33,8 +33,16 @@ _ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 def render_all(sources: list[str]) -> list[str]:
     """Each editor's Markdown rendered to HTML that is safe to place in a page as it is, in order."""
-    converter = markdown.Markdown(extensions=[extension() for extension in _EXTENSIONS],
-                                  output_format="html")  # one per batch: it costs 0.6 ms
+    extensions = [extension() for extension in _EXTENSIONS]
+    if any("```" in source or "~~~" in source for source in sources):
+        # Only for bodies with a fence, the only text it changes: importing Python-Markdown's
+        # fenced_code imports its code highlighter, which looks for Pygments and, where Pygments
+        # is installed, for Pygments' plugins through importlib.metadata: about 20 ms of every
+        # build's start (the site never highlights code).
+        from markdown.extensions.fenced_code import FencedCodeExtension
+
+        extensions.append(FencedCodeExtension())
+    converter = markdown.Markdown(extensions=extensions, output_format="html")  # one per batch: it costs 0.6 ms
     rendered = []
     for source in sources:
         converter.reset()

@@ -109,3 +109,24 @@ def test_no_break_spaces_stay_as_written_in_every_output(make_project):
     assert event["name"] == title
     feed = vobject.readOne((site / "schedule.ics").read_text(encoding="utf-8"))
     assert feed.vevent.summary.value == title and note in feed.vevent.description.value
+
+
+def test_code_an_editor_fences_is_shown_as_written(make_project):
+    """A fenced block (``` or ~~~) is shown as preformatted text: its markup is not run and its
+    quotes and dashes stay straight, while prose around it and in other topics is typeset."""
+    project = make_project({
+        "content/topics/alpha.md": "---\ntitle: Alpha\nsummary: Code.\n---\n\"Before\" the code:\n\n"
+                                   "```html\n<script>alert(11)</script>\n\"straight\" -- quotes\n```\n\n"
+                                   "~~~\n  indented *not emphasis*\n~~~\n",
+        "content/topics/beta.md": "---\ntitle: Beta\nsummary: Prose.\n---\n\"Typeset\" -- here.\n",
+        "content/sessions.yaml": "- id: alpha-1\n  topic: alpha\n  date: 2023-02-17\n  start: 12:00\n  end: 14:00\n"
+                                 "- id: beta-1\n  topic: beta\n  date: 2023-02-24\n  start: 12:00\n  end: 14:00\n"})
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    alpha = (project / "site/topics/alpha/index.html").read_text(encoding="utf-8")
+    assert "<p>\u201cBefore\u201d the code:</p>" in alpha
+    assert ("<pre><code>&lt;script&gt;alert(11)&lt;/script&gt;\n\"straight\" -- quotes\n</code></pre>"
+            in alpha), alpha
+    assert "<pre><code>  indented *not emphasis*\n</code></pre>" in alpha
+    beta = (project / "site/topics/beta/index.html").read_text(encoding="utf-8")
+    assert "<p>\u201cTypeset\u201d \u2013 here.</p>" in beta
