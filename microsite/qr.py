@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-# Imported with this module rather than when the first code is drawn: a large program's pages are
-# rendered by forked worker processes, which then share it instead of each importing
-# it for itself. Importing segno takes 20 ms or more: its SVG writer brings XML helpers and,
-# through them, urllib.request, http.client and ssl.
-import segno
 from markupsafe import Markup, escape
 
 
@@ -17,6 +12,11 @@ def qr_code_svg(address: str) -> Markup:
     kept, as scanners need it. The SVG scales with its container (viewBox) and has a text
     alternative: the address itself, which the page prints beside it too.
     """
+    # Imported when a code is drawn, not with this module: segno brings its SVG writer's XML
+    # helpers and, through them, urllib.request, http.client and ssl (20 ms or more to import),
+    # which a build that draws no code does not need.
+    import segno
+
     code = segno.make(address, error="m", micro=False)
     svg = code.svg_inline(scale=1, dark="#000", light="#fff", omitsize=True, svgclass="qr-code", lineclass=None,
                           title=None)
