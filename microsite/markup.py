@@ -13,11 +13,11 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.smarty import SmartyExtension
 from markdown.extensions.tables import TableExtension
 
-# Plain Markdown plus tables, definition lists, abbreviations and typographic quotes. attr_list and
-# md_in_html stay off: they would let a topic file set arbitrary attributes such as onclick.
-# Python-Markdown's own extensions, as classes: named by a string, each would have Markdown look
-# through every installed package's entry points first. Fenced code blocks are added where a body
-# has one (render_all).
+# Plain Markdown plus tables, definition lists, abbreviations, fenced code blocks (added where a
+# body has one: render_all) and typographic quotes. attr_list and md_in_html stay off: they would
+# let a topic file set arbitrary attributes such as onclick. Python-Markdown's own extensions, as
+# classes: named by a string, each would have Markdown look through every installed package's
+# entry points first.
 _EXTENSIONS = (TableExtension, DefListExtension, AbbrExtension, SaneListExtension, SmartyExtension)
 
 # Raw HTML in Markdown is kept only if it is on this list; everything else is removed with its
