@@ -522,3 +522,34 @@ def test_a_layout_that_does_not_compile_on_a_worker_is_reported_with_its_line(pr
     assert (problem.path, problem.line) == ("layouts/topic.html", lines)
     assert "template syntax error" in problem.message
     assert tree_digest(site) == before
+
+
+def test_a_first_build_compiles_every_layout_on_all_cores_and_the_next_compiles_none(tmp_path, four_cores,
+                                                                                      monkeypatch):
+    """A fresh clone's first `build.py` finds an empty cache: its layouts are compiled together,
+    shared out to the cores as a build without a cache does (most of a small site's first
+    build), and kept, so that the next build after an edit compiles none."""
+    import jinja2
+
+    import microsite
+    import microsite.cache.compiled as compiled
+
+    project = write_program(60, tmp_path / "fresh")
+    shared_out = []
+    spread = compiled.in_parallel
+    monkeypatch.setattr(compiled, "in_parallel", lambda batch, items, *rest: (
+        shared_out.append(len(items)) or spread(batch, items, *rest)))
+    microsite.build(project, project / "site")
+    layouts = [path for path in (project / "layouts").rglob("*") if path.is_file() and "assets" not in path.parts]
+    assert shared_out == [len(layouts)]  # every layout, in one batch over the cores
+    assert four_cores, "the batch is shared out to worker processes"
+
+    compiled_in_this_process = []
+    compile_layout = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda environment, source, name=None, *rest, **options: (
+        compiled_in_this_process.append(name) or compile_layout(environment, source, name, *rest, **options)))
+    make_change(project, "topic title")  # its pages are rendered again, with the layouts kept
+    microsite.build(project, project / "site")
+    assert compiled_in_this_process == []
+    assert shared_out == [len(layouts)]
+    assert tree_digest(project / "site") == cold_reference(project, tmp_path, "first-build")

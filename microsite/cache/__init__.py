@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
-from .compiled import CompiledLayouts, CompiledOnAllCores
+from .compiled import CompiledLayouts
 from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .keys import folder_digest, generator_digest, value_bytes
 from .partials import partial_template_class
@@ -160,9 +160,9 @@ class Cache:
         return partial_template_class(keep, layouts, names_of)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache:
-        """Jinja's bytecode cache, kept in the store: a layout is compiled again only when its
-        source changed. When nothing is kept, the layouts are compiled on all cores instead."""
-        return CompiledOnAllCores() if self.keeps_nothing else CompiledLayouts(self)
+        """Jinja's bytecode cache: a layout is compiled again only when its source changed, and
+        the layouts that are compiled are compiled together, on all cores (compiled.py)."""
+        return CompiledLayouts(self)
 
     def finish_build(self, store_now: bool = True) -> None:
         """Keep this build's entries in memory for the next rebuild (the preview), and commit them
