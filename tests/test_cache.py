@@ -553,3 +553,51 @@ def test_a_first_build_compiles_every_layout_on_all_cores_and_the_next_compiles_
     assert compiled_in_this_process == []
     assert shared_out == [len(layouts)]
     assert tree_digest(project / "site") == cold_reference(project, tmp_path, "first-build")
+
+
+def test_a_first_build_parses_each_layout_once(tmp_path, monkeypatch):
+    """What a partial reads is found from the parse that compiles it, and kept with its code: a
+    second parse of every layout for it was a third of the layouts' share of a first build."""
+    import jinja2
+
+    import microsite
+
+    project = write_program(60, tmp_path / "fresh")
+    monkeypatch.setenv("MICROSITE_WORKERS", "1")  # every parse in this process, where it is counted
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    parsed = []
+    parse = jinja2.Environment._parse
+    monkeypatch.setattr(jinja2.Environment, "_parse", lambda environment, source, name, filename: (
+        parsed.append(name) or parse(environment, source, name, filename)))
+    microsite.build(project, project / "site")
+    layouts = [path for path in (project / "layouts").rglob("*") if path.is_file() and "assets" not in path.parts]
+    assert sorted(parsed) == sorted(path.relative_to(project / "layouts").as_posix() for path in layouts)
+    make_change(project, "partial layout")  # one layout changed: only it is parsed again
+    parsed.clear()
+    microsite.build(project, project / "site")
+    assert parsed == ["_session.html"]
+    assert tree_digest(project / "site") == cold_reference(project, tmp_path, "parsed-once")
+
+
+@pytest.mark.parametrize("tampering", ["not code", "code without what it reads"])
+def test_a_tampered_compiled_layout_is_compiled_again(program, tmp_path, tampering):
+    """An entry whose checksum matches but which is not what the build keeps for a layout (as a
+    hand or another tool could leave it) is ignored: the layout is compiled again."""
+    import marshal
+
+    from microsite.cache.store import _checksum
+
+    def is_layout(value: bytes) -> bool:  # a marshalled pair; other entries are text, or HTML, or JSON
+        if value[:1] not in (b"(", b")", b"\xa8", b"\xa9"):
+            return False
+        return type(marshal.loads(value)[0]).__name__ == "code"
+
+    value = marshal.dumps("not code") if tampering == "not code" else marshal.dumps((compile("1", "x", "eval"), 7))
+    with the_cache(program) as db:
+        layouts = [key for key, kept in db.execute("SELECT key, value FROM entries") if is_layout(kept)]
+        assert len(layouts) >= 10, "the layouts' entries were found"
+        db.executemany("UPDATE entries SET value = ?, checksum = ? WHERE key = ?",
+                       [(value, _checksum(value), key) for key in layouts])
+    make_change(program, "layout")
+    assert run_build(program).returncode == 0
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, tampering.replace(" ", "-"))

@@ -1,13 +1,13 @@
 """The one place where a build buys speed: work kept by what went into it, the rest on all cores.
 
-Ten kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
+Nine kinds of work are worth keeping between builds, each a pure function of its inputs: YAML
 parsed (a file's text), Markdown rendered to HTML (a topic's text), calendar events serialised
 (a session and the site's settings), calendar files put together (their properties and events'
 bytes), the calendars' VTIMEZONE (the zone and the years), the printed QR code (its address),
 pages rendered (a layout's explicit context, plus the layouts' files), partials rendered (the
-values of the names a partial reads, plus the layouts' files: partials.py), the names each
-layout reads (the layouts' files) and layouts compiled (a layout's source, through Jinja's own
-bytecode cache interface: compiled.py). An entry's key is a SHA-256 of exactly those inputs and
+values of the names a partial reads, plus the layouts' files: partials.py) and layouts
+compiled, with the names each reads (a layout's source, through Jinja's own bytecode cache
+interface: compiled.py). An entry's key is a SHA-256 of exactly those inputs and
 of the generator itself (its source and its libraries' versions), so an entry cannot be stale:
 changed input is another key (keys.py). A time zone in the inputs counts with its rules, which
 the time zone database changes now and then. Entries are bytes or plain JSON, in one SQLite file
@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
-from .compiled import CompiledLayouts
+from .compiled import CompiledLayouts, layout_reads
 from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .keys import folder_digest, generator_digest, value_bytes
 from .partials import partial_template_class
@@ -144,8 +144,8 @@ class Cache:
 
     def keeping_partials(self, layouts_folder: Path) -> type[jinja2.Template]:
         """Jinja's template class for the layouts, keeping each partial's output by the values
-        of the names it reads and the layouts' files, and the names each layout reads by the
-        layouts' files (partials.py): reading them parses the layout, a third of compiling it."""
+        of the names it reads and the layouts' files (partials.py); what each layout reads
+        comes with its compiled code (compiled.py)."""
         if self.keeps_nothing:
             return jinja2.Template
         layouts = folder_digest(layouts_folder)
@@ -153,16 +153,12 @@ class Cache:
         def keep(inputs: tuple, render: Callable[[], str]) -> str:
             made = self._kept("partial", inputs, lambda: render().encode("utf-8", "surrogatepass"))
             return made.decode("utf-8", "surrogatepass")
-
-        def names_of(name: str, read: Callable[[], tuple[str, ...] | None]) -> tuple[str, ...] | None:
-            names = json.loads(self._kept("names read", f"{layouts}\0{name}", lambda: json.dumps(read()).encode()))
-            return None if names is None else tuple(names)
-        return partial_template_class(keep, layouts, names_of)
+        return partial_template_class(keep, layouts, layout_reads)
 
     def compiled_layouts(self) -> jinja2.BytecodeCache:
         """Jinja's bytecode cache: a layout is compiled again only when its source changed, and
         the layouts that are compiled are compiled together, on all cores (compiled.py)."""
-        return CompiledLayouts(self)
+        return CompiledLayouts(self, with_reads=not self.keeps_nothing)
 
     def finish_build(self, store_now: bool = True) -> None:
         """Keep this build's entries in memory for the next rebuild (the preview), and commit them

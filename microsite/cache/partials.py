@@ -4,7 +4,8 @@ A page is rendered again when anything in its context changed; on the home page 
 program that is every session's card, though an edit to one topic changes two of them. A
 partial (a layout reached by `{% include %}`) reads only some names of its page's context, and
 Jinja can say which before it runs (jinja2.meta): the names in its source and in the sources
-of the layouts it includes in turn. Its output is kept under those names' values (plus the
+of the layouts it includes in turn, each found from the parse that compiles the layout and kept
+with its code (compiled.py). Its output is kept under those names' values (plus the
 layouts' files), so the unchanged cards come from the cache and the page's bytes are the same
 as a render without it (tests/test_cache.py).
 
@@ -28,23 +29,25 @@ from jinja2.runtime import Context, missing
 
 _UNJUDGEABLE = (nodes.Extends, nodes.Block, nodes.NSRef)
 Names = tuple[str, ...] | None  # what a layout reads; None: its output is not decided by names alone
+# What a layout reads itself and the layouts it includes by name (compiled.py keeps it with the
+# layout's code); None: its output is not decided by names alone.
+Reads = tuple[tuple[str, ...], tuple[str, ...]] | None
 
 
 def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layouts_digest: str,
-                           names_of: Callable[[str, Callable[[], Names]], Names]) -> type[jinja2.Template]:
+                           reads_of: Callable[[jinja2.Environment, str], Reads]) -> type[jinja2.Template]:
     """A Template class whose partials' output is `keep(inputs, render)`: the text that
     render() gives, kept by `inputs`. keep raises TypeError or PicklingError for inputs it
-    cannot write into a key; the partial is then rendered as usual. `names_of(name, read)`
-    gives the names a layout reads as read() finds them, kept by the layouts' digest and the
-    layout's name: what a layout reads includes what the layouts it includes read, so a change
-    anywhere in layouts/ has them read afresh, not only a change to the layout's own source."""
+    cannot write into a key; the partial is then rendered as usual. `reads_of(environment,
+    name)` gives what a layout reads itself (own_reads); what it reads in all is that and what
+    the layouts it includes read, found afresh for every build's layouts."""
 
     class KeptPartials(jinja2.Template):
         @classmethod
         def _from_namespace(cls, environment, namespace, globals):  # where Jinja makes each template
             template = super()._from_namespace(environment, namespace, globals)
             template.plain_render = template.root_render_func
-            names = _names_read(environment, template.name, names_of)
+            names = _names_read(environment, template.name, reads_of)
             if names is not None:
                 template.root_render_func = _keeping(template, names, keep, layouts_digest)
             return template
@@ -55,6 +58,16 @@ def partial_template_class(keep: Callable[[tuple, Callable[[], str]], str], layo
             return TemplateModule(self, context, list(self.plain_render(context)))
 
     return KeptPartials
+
+
+def own_reads(tree: nodes.Template) -> Reads:
+    """The names a parsed layout reads from its context, and the layouts it includes by name."""
+    if any(True for _ in tree.find_all(_UNJUDGEABLE)):
+        return None
+    included = tuple(meta.find_referenced_templates(tree))
+    if None in included:  # a layout named by a variable
+        return None
+    return tuple(sorted(meta.find_undeclared_variables(tree))), included
 
 
 def _keeping(template: jinja2.Template, names: tuple[str, ...], keep: Callable, layouts_digest: str) -> Callable:
@@ -74,23 +87,17 @@ def _keeping(template: jinja2.Template, names: tuple[str, ...], keep: Callable, 
     return render
 
 
-def _names_read(environment: jinja2.Environment, name: str | None, names_of: Callable,
+def _names_read(environment: jinja2.Environment, name: str | None, reads_of: Callable,
                 visiting: frozenset[str] = frozenset()) -> Names:
     """Every name a layout reads from its context, with those the layouts it includes read;
     None when its output is not decided by those names alone (or it includes itself)."""
-    if name is None or name in visiting:
+    if name is None or name in visiting or (reads := reads_of(environment, name)) is None:
         return None
-    return names_of(name, lambda: _read_names(environment, name, names_of, visiting | {name}))
-
-
-def _read_names(environment: jinja2.Environment, name: str, names_of: Callable, visiting: frozenset[str]) -> Names:
-    tree = environment.parse(environment.loader.get_source(environment, name)[0], name)
-    if any(True for _ in tree.find_all(_UNJUDGEABLE)):
-        return None
-    found = set(meta.find_undeclared_variables(tree))
-    for included in meta.find_referenced_templates(tree):
-        names = _names_read(environment, included, names_of, visiting)
-        if names is None:
+    names, included = reads
+    found = set(names)
+    for other in included:
+        more = _names_read(environment, other, reads_of, visiting | {name})
+        if more is None:
             return None
-        found.update(names)
+        found.update(more)
     return tuple(sorted(found))

@@ -71,7 +71,7 @@ class Store:
         most entries a build has used, keep only what this one used.
 
         The measure is the most any build used, not what this one did: a build that finds most
-        pages whole looks up no compiled layout, names read or partial of those pages, and they
+        pages whole looks up no compiled layout or partial of those pages, and they
         are what the next edit needs. Pruning down to such a build made the first save in the
         preview after `build.py publish` compile the layouts again. A build that added nothing
         leaves the store as it is."""
