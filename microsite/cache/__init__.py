@@ -119,6 +119,11 @@ class Cache:
     def drawing_qr_codes(self, draw: Callable[[str], Markup]) -> Callable[[str], Markup]:
         """draw(address), each QR code's SVG kept by its address (and segno's version, in every key)."""
         if self.keeps_nothing:
+            # Every process a build without a cache spreads its pages over (spreading_pages) draws
+            # the code for the printed pages it renders, and would import segno for it: 20 ms each.
+            # Imported here, before they are forked, it is imported once. A build that keeps work
+            # finds the code kept, and need not import segno at all.
+            import segno  # noqa: F401
             return draw
         return lambda address: Markup(self._kept("qr code", address, lambda: str(draw(address)).encode()).decode())
 
