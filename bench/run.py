@@ -97,6 +97,11 @@ class Bench:
         return run_once(argv + ([] if cache else ["--no-cache"]),
                         env={"SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(generator)})
 
+    def first_build(self, project: Path, generator: Path = REPO) -> Sample:
+        """A fresh clone's first `python build.py`: the cache in use, and empty."""
+        shutil.rmtree(project / ".cache", ignore_errors=True)
+        return self.ours(project, cache=True, generator=generator)
+
     def pelican_build(self, project: Path) -> Sample:
         return run_once([self.pelican, "content", "-s", "pelicanconf.py", "-o", str(self.fresh("pelican")), "-q"],
                         cwd=project)
@@ -163,6 +168,8 @@ def main() -> None:
             copies = {name: project_for(generator, program, work / f"{name}-{label.replace(' ', '-')}")
                       for name, generator in generators.items()}
             warm = {name: work / f"warm-{name}-{label.replace(' ', '-')}" for name in generators}
+            firsts = {name: project_for(generator, program, work / f"first-{name}-{label.replace(' ', '-')}")
+                      for name, generator in generators.items()}
             able = {}  # an earlier version may not read a later program's content (series, new fields)
             for name in generators:  # the cache and the previous site in place, as for an editor's next build
                 try:
@@ -177,6 +184,7 @@ def main() -> None:
                    if memory is not None else {}),
                 **{f"{name} warm": (lambda name=name: bench.ours(copies[name], cache=True, out=warm[name],
                                                                  generator=able[name])) for name in able},
+                **{f"{name} first": (lambda name=name: bench.first_build(firsts[name], able[name])) for name in able},
                 "imports": lambda: run_once(imports)})
             figures[label] = {name: vars(sample) for name, sample in cold.items()}
             for name in able:  # the preview, published first as editors keep a program
@@ -261,12 +269,14 @@ def report(figures: dict, quick: bool, edit_size: int, names: list[str]) -> None
     for label, program, floor in (("real content", real, 2.5), ("ten-year program", ten, 3.0)):
         for measure, suffix in (("cold build: first build, no cache", ""),
                                 ("cold build, its files written to memory (tmpfs), not disk", " in memory"),
+                                ("a fresh clone's first build.py: the cache in use and empty", " first"),
                                 ("build in a fresh process, cache and site in place", " warm")):
             if suffix == " in memory" and not any(n + suffix in program for n in names):
                 continue  # no file system in memory on this machine
             row(label, measure, [f"{program[n + suffix]['wall']:.2f} s = {program[n + suffix]['wall'] / program['imports']['wall']:.2f}"
                                  f" × imports ({program['imports']['wall']:.2f} s)" if n + suffix in program
-                                 else "cannot build it" for n in names], f"≤ {floor} ×")
+                                 else "cannot build it" for n in names],
+                f"≤ {floor} ×" if suffix != " first" else "none (the cold build's is above)")
         row(label, "preview: save to page", [f"{program[f'{n} preview'] * 1000:.0f} ms" if f"{n} preview" in program
                                              else "cannot build it" for n in names], "≤ 100 ms")
     large = figures[f"N={edit_size}"]
