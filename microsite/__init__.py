@@ -73,7 +73,7 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
     images, image_paths = copy_content_images(project / "content", schedule.site)
     assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
     yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"),
-                            cache.spreading_pages())
+                            cache.spreading_pages(project / "layouts"))
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
                                 cache.assembling_calendars(assemble_calendar), cache.making_time_zones(time_zone_lines))

@@ -136,8 +136,8 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[s
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
     `render` is render_page, or a function that gives the same files (microsite.cache's).
-    `spread(function, pages)` gives function(page) for each page in order: map, or
-    microsite.cache's, which shares the pages out to worker processes. A layout problem does not
+    `spread(function, pages)` gives function(page), or what it would give, for each page in
+    order: map, or microsite.cache's, which shares the pages out to worker processes. A layout problem does not
     stop the other pages: all problems are raised together after the last page, before the
     writer swaps anything in.
     """

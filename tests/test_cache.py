@@ -601,3 +601,32 @@ def test_a_tampered_compiled_layout_is_compiled_again(program, tmp_path, tamperi
     make_change(program, "layout")
     assert run_build(program).returncode == 0
     assert tree_digest(program / "site") == cold_reference(program, tmp_path, tampering.replace(" ", "-"))
+
+
+def test_a_first_build_shares_out_its_pages_and_keeps_what_the_workers_made(tmp_path, four_cores, monkeypatch):
+    """A fresh clone's first build finds no page kept: its pages are rendered on all cores as
+    without a cache, and every entry the workers made (the pages, the session cards in them)
+    is kept, so that the next build after one topic's edit renders only that topic's cards."""
+    import microsite
+    import microsite.cache.partials as partials
+
+    project = write_program(60, tmp_path / "fresh")
+    microsite.build(project, project / "site")
+    assert len(four_cores) == 4 * 3  # three helpers each for the bodies, the layouts, the pages and the events
+    assert tree_digest(project / "site") == cold_reference(project, tmp_path, "first")
+
+    rendered = []
+    keeping = partials._keeping
+
+    def counting(template, names, keep, layouts_digest):
+        plain = template.plain_render
+        template.plain_render = lambda context: rendered.append(
+            (template.name, getattr(context.get("session"), "id", None))) or plain(context)
+        return keeping(template, names, keep, layouts_digest)
+    monkeypatch.setattr(partials, "_keeping", counting)
+    topic = project / "content/topics/topic-00003.md"
+    topic.write_text(topic.read_text() + "\nEdited once.\n")
+    microsite.build(project, project / "site")
+    cards = {session for name, session in rendered if name == "_session.html"}
+    assert cards == {"topic-00003-1", "topic-00003-2"}, rendered
+    assert tree_digest(project / "site") == cold_reference(project, tmp_path, "after-edit")

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import jinja2
@@ -65,6 +66,7 @@ class Cache:
         self.value_digests: dict[object, bytes] = {}
         # Each time zone's rules, by its name: read once, as zoneinfo reads them once a process.
         self.zone_rules: dict[str, bytes] = {}
+        self.sending: dict[str, bytes] | None = None  # in a worker process: what it made, for the build
 
     def parsing_yaml(self, parse_yaml: Callable) -> Callable:
         """parse_yaml(text, shown_as, first_line), its results kept as JSON: PyYAML builds every
@@ -135,17 +137,57 @@ class Cache:
         layouts = folder_digest(layouts_folder)
 
         def render(environment: jinja2.Environment, page) -> OutputFile:
-            content = self._kept("page", (layouts, page.layout, page.path, page.context),
-                                 lambda: render_page(environment, page).content)
+            content = self._kept("page", _page_inputs(layouts, page), lambda: render_page(environment, page).content)
             return OutputFile(page.file_path, content, page.source)
         return render
 
-    def spreading_pages(self) -> Callable[[Callable, list], Iterable]:
-        """How render_pages maps its render over the pages: on all cores when nothing is kept (a
-        kept page is looked up in the store, which a worker process must not share), else map."""
+    def spreading_pages(self, layouts_folder: Path) -> Callable[[Callable, list], Iterable]:
+        """How render_pages maps its render over the pages. Without a cache: on all cores, when
+        there are enough. With one, the kept pages are looked up here, all at once, and the
+        pages not found are spread too when there are enough of them (a fresh clone's first
+        build, or after an edit every page shows). A worker must not share this build's SQLite
+        connection, so it looks up nothing: it renders its pages whole and sends back, with
+        each, the entries it made (the page's, its partials'), which are kept here. The
+        preview's rebuilds stay in one process: they find most pages kept."""
         if self.keeps_nothing:
             return lambda render, pages: each_in_parallel(render, pages, PAGES_FROM)
-        return map
+        if self.in_memory or self.store is None:
+            return map
+        layouts = folder_digest(layouts_folder)
+
+        def spread(render: Callable, pages: list) -> Iterator:
+            keys = [self._key("page", _page_inputs(layouts, page)) for page in pages]
+            known = self._known(keys)
+            missing = [page for page, key in zip(pages, keys) if key not in known]
+            if len(missing) < PAGES_FROM:
+                made = ((render(page), {}) for page in missing)
+            else:
+                made = each_in_parallel(self._sending_back(render), missing, PAGES_FROM)
+            for page, key in zip(pages, keys):
+                if key in known:
+                    yield OutputFile(page.file_path, known[key], page.source)
+                    continue
+                result, entries = next(made)
+                for made_key, value in entries.items():
+                    self._keep(made_key, value)
+                yield result
+        return spread
+
+    def _sending_back(self, render: Callable) -> Callable:
+        """render(page), and the entries made for it in a worker process (none in this one)."""
+        build = os.getpid()
+
+        def render_and_send(page) -> tuple[object, dict[str, bytes]]:
+            if os.getpid() == build:
+                return render(page), {}
+            if self.sending is None:  # this worker's first page
+                # The build's connection is kept referenced, never closed here: closing it in a
+                # forked copy would end the build's own transaction.
+                self.build_store, self.store, self.sending = self.store, None, {}
+            made = render(page)
+            sent, self.sending = self.sending, {}
+            return made, sent
+        return render_and_send
 
     def keeping_partials(self, layouts_folder: Path) -> type[jinja2.Template]:
         """Jinja's template class for the layouts, keeping each partial's output by the values
@@ -223,12 +265,19 @@ class Cache:
         return found
 
     def _keep(self, key: str, value: bytes) -> bytes:
-        if self.in_memory:  # the preview holds its entries anyway; they are stored after its rebuild
+        if self.sending is not None:  # a worker process (spreading_pages): the build keeps it
+            self.sending[key] = value
+        elif self.in_memory:  # the preview holds its entries anyway; they are stored after its rebuild
             self.made[key] = value
         elif self.store is not None:  # a build streams them to the store: it need not hold every page
             self.store.add(key, value)
         self.used[key] = value if self.in_memory else None
         return value
+
+
+def _page_inputs(layouts_digest: str, page) -> tuple:
+    """What a page's key is made of: its layout, path and context, and the layouts' files."""
+    return layouts_digest, page.layout, page.path, page.context
 
 
 def _to_plain(value: object) -> object:
