@@ -406,11 +406,9 @@ def test_a_partial_kept_in_the_preview_follows_what_the_layouts_it_includes_now_
     assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, "included-reads-more")
 
 
-def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program, monkeypatch):
-    """What the kept partials buy: the preview renders the cards of the edited topic's sessions,
-    not the 120 cards of the home page and the topic pages' lists."""
+def partials_rendered(monkeypatch) -> list[tuple[str, str | None]]:
+    """Each kept partial rendered from here on (not taken from the cache), with its session's id."""
     import microsite.cache.partials as partials
-    from microsite.serve import Preview
 
     rendered = []
     keeping = partials._keeping
@@ -421,6 +419,15 @@ def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program
             (template.name, getattr(context.get("session"), "id", None))) or plain(context)
         return keeping(template, names, keep, layouts_digest)
     monkeypatch.setattr(partials, "_keeping", counting)
+    return rendered
+
+
+def test_after_one_topic_edit_only_its_sessions_cards_are_rendered_again(program, monkeypatch):
+    """What the kept partials buy: the preview renders the cards of the edited topic's sessions,
+    not the 120 cards of the home page and the topic pages' lists."""
+    from microsite.serve import Preview
+
+    rendered = partials_rendered(monkeypatch)
     # Fixed, as for a published program: else an unpublished session's time stamp is the content's
     # newest change, which moves with each save from one second to the next.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
@@ -608,22 +615,13 @@ def test_a_first_build_shares_out_its_pages_and_keeps_what_the_workers_made(tmp_
     without a cache, and every entry the workers made (the pages, the session cards in them)
     is kept, so that the next build after one topic's edit renders only that topic's cards."""
     import microsite
-    import microsite.cache.partials as partials
 
     project = write_program(60, tmp_path / "fresh")
     microsite.build(project, project / "site")
     assert len(four_cores) == 4 * 3  # three helpers each for the bodies, the layouts, the pages and the events
     assert tree_digest(project / "site") == cold_reference(project, tmp_path, "first")
 
-    rendered = []
-    keeping = partials._keeping
-
-    def counting(template, names, keep, layouts_digest):
-        plain = template.plain_render
-        template.plain_render = lambda context: rendered.append(
-            (template.name, getattr(context.get("session"), "id", None))) or plain(context)
-        return keeping(template, names, keep, layouts_digest)
-    monkeypatch.setattr(partials, "_keeping", counting)
+    rendered = partials_rendered(monkeypatch)
     topic = project / "content/topics/topic-00003.md"
     topic.write_text(topic.read_text() + "\nEdited once.\n")
     microsite.build(project, project / "site")
