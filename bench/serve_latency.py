@@ -44,6 +44,12 @@ def _page(url: str) -> str:
         return ""
 
 
+def first_topic(project: Path) -> str:
+    """The program's first topic file by name: the one an edit is timed on. Not a topic named
+    here, which an editor's rename of the real content would turn into a failing benchmark."""
+    return min(path.stem for path in (project / "content" / "topics").glob("*.md") if not path.name.startswith("."))
+
+
 def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str = "reload",
             generator: Path = REPO) -> list[float]:
     """Seconds from each save of content/topics/<topic>.md until its page shows the edit, in the
@@ -178,8 +184,8 @@ def main() -> None:
         # newest file time, so each save changes every calendar event (README: Speed).
         subprocess.run([sys.executable, str(REPO / "build.py"), "publish", "--project", str(synthetic)],
                        env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, capture_output=True, check=True)
-        cases = [("real content (7 topics, 13 sessions)", real, "psychological-safety"),
-                 (f"synthetic, {args.topics} topics, published", synthetic, "topic-00000")]
+        cases = [("real content", real, first_topic(real)),
+                 (f"synthetic, {args.topics} topics, published", synthetic, first_topic(synthetic))]
         for name, project, topic in cases:
             for by in ("reload", "polling"):
                 timings = measure(project, topic, args.runs, by=by)

@@ -137,9 +137,9 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[s
 
     `render` is render_page, or a function that gives the same files (microsite.cache's).
     `spread(function, pages)` gives function(page), or what it would give, for each page in
-    order: map, or microsite.cache's, which shares the pages out to worker processes. A layout problem does not
-    stop the other pages: all problems are raised together after the last page, before the
-    writer swaps anything in.
+    order: map, or microsite.cache's, which shares the pages out to worker processes. A layout
+    problem does not stop the other pages: all problems are raised together after the last
+    page, before the writer swaps anything in.
     """
     render = render or render_page
 

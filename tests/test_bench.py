@@ -14,6 +14,7 @@ def test_quick_benchmark_runs_and_reports_every_measure():
     assert result.returncode == 0, result.stderr
     for line in ("| 100 | ours |", "| 100 | Pelican |", "| 100 | Hugo |",
                  "| real content | cold build: first build, no cache |",
+                 "| real content | a fresh clone's first build.py: the cache in use and empty |",
                  "| real content | build in a fresh process, cache and site in place |",
                  "| real content | preview: save to page |", "| ten-year program | cold build: first build, no cache |",
                  "| ten-year program | preview: save to page |",
