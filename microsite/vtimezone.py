@@ -46,11 +46,13 @@ def transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[Transit
     found = []
     day = datetime(first_year, 1, 1, tzinfo=timezone.utc)
     end = datetime(last_year + 1, 1, 1, tzinfo=timezone.utc)
-    while day < end:
+    offset = day.astimezone(zone).utcoffset()
+    while day < end:  # a day at a time: no zone changes its offset twice within a day
         following = day + timedelta(days=1)
-        if day.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+        following_offset = following.astimezone(zone).utcoffset()
+        if following_offset != offset:
             found.append(_transition_between(zone, day, following))
-        day = following
+        day, offset = following, following_offset
     return found
 
 
