@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .cache import Cache
-from .calendars import assemble_calendar, render_calendars, serialise_events, time_zone_lines
+from .calendars import assemble_calendars, render_calendars, serialise_events, time_zone_lines
 from .check import check_deploy_address, check_feeds, check_links
 from .hosting import HOST_CONFIGS, render_host_config
 from .markup import render_all
@@ -76,7 +76,8 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
                             cache.spreading_pages(project / "layouts"))
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
-                                cache.assembling_calendars(assemble_calendar), cache.making_time_zones(time_zone_lines))
+                                cache.assembling_calendars(assemble_calendars),
+                                cache.making_time_zones(time_zone_lines))
     yield from render_schedule_json(schedule)
     yield from render_host_config(schedule.site)
 

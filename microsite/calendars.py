@@ -7,6 +7,7 @@ UTF-8 character, TEXT escaping) and are never passed through a template or a tex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,29 @@ def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
     return [_event(site, session).to_ical() for session in sessions]
 
 
-def assemble_calendar(site_lines: dict[str, bytes], url: str, name: str, description: str, vtimezone: bytes,
-                      events: bytes) -> bytes:
-    """A whole VCALENDAR at `url`: its own properties in the order icalendar writes them (those
-    that every file of the site has given as `site_lines`, made once), then the time zone (if it
-    has events) and the events, already serialised."""
-    head = {**site_lines, **_named_lines(name, description), **_addressed_lines(url)}
+@dataclass(frozen=True)
+class CalendarGroup:
+    """Calendar files that share their name and description (a topic's feed and its sessions'
+    files), each given as its address and its events, already serialised."""
+
+    name: str
+    description: str
+    files: tuple[tuple[str, bytes], ...]
+
+
+def assemble_calendars(site_lines: dict[str, bytes], vtimezone: bytes,
+                       groups: list[CalendarGroup]) -> list[list[bytes]]:
+    """Each group's files, whole VCALENDARs: their own properties in the order icalendar writes
+    them (those that every file of the site has given as `site_lines`, made once; the name lines
+    once a group), then the time zone (if a file has events) and its events."""
+    made = []
+    for group in groups:
+        named = {**site_lines, **_named_lines(group.name, group.description)}
+        made.append([_calendar({**named, **_addressed_lines(url)}, vtimezone, events) for url, events in group.files])
+    return made
+
+
+def _calendar(head: dict[str, bytes], vtimezone: bytes, events: bytes) -> bytes:
     return b"".join((_BEGIN, *(head[key] for key in _HEAD_ORDER), vtimezone if events else b"", events, _END))
 
 
@@ -44,14 +62,15 @@ def time_zone_lines(zone: ZoneInfo, first_year: int, last_year: int) -> bytes:
 
 def render_calendars(schedule: Schedule,
                      serialise: Callable[[Site, list[Session]], list[bytes]] = serialise_events,
-                     assemble: Callable[..., bytes] = assemble_calendar,
+                     assemble: Callable[..., list[list[bytes]]] = assemble_calendars,
                      time_zone: Callable[[ZoneInfo, int, int], bytes] = time_zone_lines) -> list[OutputFile]:
     """Every calendar file of the site: the aggregated feed, a feed per topic and per series, a file per session.
 
     Each event is serialised once (by `serialise`, which gives what serialise_events gives) and
     spliced into every file that holds it (by `assemble`, likewise): the same bytes as adding it
     to each calendar, since to_ical() writes subcomponents one after another, at a third of the cost.
-    `time_zone` gives what time_zone_lines gives.
+    The files go to `assemble` in groups that share their name and description, whose lines are
+    made once a group. `time_zone` gives what time_zone_lines gives.
     """
     site = schedule.site
     events = dict(zip((session.id for session in schedule.sessions), serialise(site, list(schedule.sessions))))
@@ -59,27 +78,29 @@ def render_calendars(schedule: Schedule,
     if schedule.sessions:
         years = [session.day.year for session in schedule.sessions]
         vtimezone = time_zone(site.zone, min(years), max(years))
-    site_lines = site_calendar_lines(site)
+    groups: list[CalendarGroup] = []
+    sources: list[list[tuple[str, str]]] = []  # each group's files' paths and what they are made from
 
-    def calendar(path: str, name: str, description: str, sessions: Iterable[Session]) -> bytes:
-        return assemble(site_lines, site.absolute(path), name, description, vtimezone,
-                        b"".join(events[session.id] for session in sessions))
+    def group(name: str, description: str, files: list[tuple[str, str, Iterable[Session]]]) -> None:
+        groups.append(CalendarGroup(name, description, tuple(
+            (site.absolute(path), b"".join(events[session.id] for session in sessions))
+            for path, _, sessions in files)))
+        sources.append([(path, source) for path, source, _ in files])
 
-    files = [OutputFile("schedule.ics", calendar("schedule.ics", site.title, site.description, schedule.sessions),
-                        "content/sessions.yaml (aggregated feed)")]
-    for topic in schedule.topics:
-        name, sessions = f"{site.title}: {topic.title}", schedule.sessions_of(topic)
-        files.append(OutputFile(topic.feed_path, calendar(topic.feed_path, name, topic.summary, sessions),
-                                f"{topic.source} (topic feed)"))
-        # A session's file has its topic's name and description.
-        files += [OutputFile(session.feed_path, calendar(session.feed_path, name, topic.summary, [session]),
-                             f"content/sessions.yaml:{session.source_line} (session '{session.id}')")
-                  for session in sessions]
+    group(site.title, site.description,
+          [("schedule.ics", "content/sessions.yaml (aggregated feed)", schedule.sessions)])
+    for topic in schedule.topics:  # a session's file has its topic's name and description
+        sessions = schedule.sessions_of(topic)
+        group(f"{site.title}: {topic.title}", topic.summary, [
+            (topic.feed_path, f"{topic.source} (topic feed)", sessions),
+            *((session.feed_path, f"content/sessions.yaml:{session.source_line} (session '{session.id}')", [session])
+              for session in sessions)])
     for series in schedule.series:  # a feed per series; schedule.ics keeps them all, year after year
-        files.append(OutputFile(series.feed_path, calendar(series.feed_path, f"{site.title}: {series.title}",
-                                                           series.summary, schedule.sessions_in(series)),
-                                f"{series.source} (series feed)"))
-    return files
+        group(f"{site.title}: {series.title}", series.summary,
+              [(series.feed_path, f"{series.source} (series feed)", schedule.sessions_in(series))])
+    made = assemble(site_calendar_lines(site), vtimezone, groups)
+    return [OutputFile(path, content, source) for paths, contents in zip(sources, made)
+            for (path, source), content in zip(paths, contents)]
 
 
 _HEAD_ORDER = canonsort_keys(["VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC",

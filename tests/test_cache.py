@@ -315,6 +315,42 @@ def test_events_made_on_worker_processes_are_the_ones_made_in_one(monkeypatch):
     assert parallel == serialise_events(site, sessions)
 
 
+def test_after_a_topic_s_summary_changes_only_its_calendar_files_are_made_again(program, tmp_path, monkeypatch):
+    """A calendar file is kept by what it is made of. A topic's summary is the description of its
+    feed and of its sessions' files, and begins its sessions' events: those files and the
+    aggregated feed alone are put together again, the topic's in one group (its name lines made
+    once), and the site is a cold build's."""
+    import microsite
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
+    made = []
+    assemble = microsite.assemble_calendars
+    monkeypatch.setattr(microsite, "assemble_calendars", lambda site_lines, vtimezone, groups: made.append(
+        [[url.split("/", 3)[-1] for url, _ in group.files] for group in groups]) or assemble(
+        site_lines, vtimezone, groups))
+    topic = program / "content/topics/topic-00003.md"
+    topic.write_text(topic.read_text().replace("summary: ", "summary: Changed. ", 1))
+    microsite.build(program, program / "site")
+    assert made == [[["schedule.ics"], ["topics/topic-00003.ics", "sessions/topic-00003-1.ics",
+                                         "sessions/topic-00003-2.ics"]]]
+    assert tree_digest(program / "site") == cold_reference(program, tmp_path, "summary")
+
+
+def test_calendar_files_made_on_worker_processes_are_the_ones_made_in_one(program, tmp_path, four_cores):
+    """Without a cache, the calendar files are put together a group at a time on all cores, the
+    groups in the site's order: byte for byte the files made in one process."""
+    import microsite.cache
+    from microsite.calendars import assemble_calendars, render_calendars
+    from microsite.cache import Cache
+
+    schedule = microsite.read_published_schedule(program, None, frozenset(), Cache(None))
+    four_cores.clear()  # the Markdown bodies were
+    on_all_cores = render_calendars(schedule, assemble=Cache(None).assembling_calendars(assemble_calendars))
+    assert len(four_cores) == 3
+    assert on_all_cores == render_calendars(schedule)
+    assert len(on_all_cores) == 1 + 60 + 120  # the aggregated feed, a feed per topic, a file per session
+
+
 def test_a_partial_sees_every_variable_its_page_sees(make_project):
     """Layouts are plain Jinja: a partial included in a loop sees the loop's variable and all of
     its page's context; a macro imported with context sees it too."""
@@ -459,12 +495,12 @@ def four_cores(monkeypatch):
 
 
 def test_a_cold_build_on_all_cores_is_the_one_made_in_one_process(program, tmp_path, four_cores):
-    """Without a cache, Markdown bodies, layouts, pages and calendar events are made on four
-    processes: the same site."""
+    """Without a cache, Markdown bodies, layouts, pages, calendar events and calendar files are
+    made on four processes: the same site."""
     import microsite
 
     microsite.build(program, tmp_path / "parallel", use_cache=False)
-    assert len(four_cores) == 4 * 3  # three helpers each for the bodies, the layouts, the pages and the events
+    assert len(four_cores) == 5 * 3  # three helpers each for the bodies, layouts, pages, events and calendar files
     assert tree_digest(tmp_path / "parallel") == cold_reference(program, tmp_path, "parallel")
 
 
@@ -618,7 +654,7 @@ def test_a_first_build_shares_out_its_pages_and_keeps_what_the_workers_made(tmp_
 
     project = write_program(60, tmp_path / "fresh")
     microsite.build(project, project / "site")
-    assert len(four_cores) == 4 * 3  # three helpers each for the bodies, the layouts, the pages and the events
+    assert len(four_cores) == 5 * 3  # three helpers each for the bodies, layouts, pages, events and calendar files
     assert tree_digest(project / "site") == cold_reference(project, tmp_path, "first")
 
     rendered = partials_rendered(monkeypatch)

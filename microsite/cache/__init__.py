@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -35,7 +36,7 @@ from markupsafe import Markup
 from ..model import OutputFile, Problem, Session, Site
 from ..sourcefile import Mapping, Sequence
 from .compiled import CompiledLayouts, layout_reads
-from .cores import EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
+from .cores import CALENDARS_FROM, EVENTS_FROM, MARKDOWN_FROM, PAGES_FROM, each_in_parallel, in_parallel
 from .keys import folder_digest, generator_digest, value_bytes
 from .partials import partial_template_class
 
@@ -105,11 +106,29 @@ class Cache:
                 serialise_events, [session for _, session in missing], EVENTS_FROM, site))
         return serialise
 
-    def assembling_calendars(self, assemble: Callable[..., bytes]) -> Callable[..., bytes]:
-        """assemble(site_lines, url, name, description, vtimezone, events), each file kept by exactly those."""
+    def assembling_calendars(self, assemble: Callable[..., list[list[bytes]]]) -> Callable[..., list[list[bytes]]]:
+        """assemble(site_lines, vtimezone, groups), each file kept by exactly its inputs: the
+        site's lines, the time zone, its group's name and description, its address and events.
+        The files not found are made together, a group's at once (its name lines are made once);
+        without a cache, the groups are shared out to the cores when there are enough."""
         if self.keeps_nothing:
-            return assemble
-        return lambda *inputs: self._kept("calendar", inputs, lambda: assemble(*inputs))
+            return lambda site_lines, vtimezone, groups: in_parallel(assemble, groups, CALENDARS_FROM, site_lines,
+                                                                     vtimezone)
+
+        def assembled(site_lines: dict[str, bytes], vtimezone: bytes, groups: list) -> list[list[bytes]]:
+            keys = [[self._key("calendar", (site_lines, vtimezone, group.name, group.description, file))
+                     for file in group.files] for group in groups]
+            known = self._known([key for group_keys in keys for key in group_keys])
+            wanted = []  # each group's files not found, and their keys
+            for group, group_keys in zip(groups, keys):
+                if missing := [(file, key) for file, key in zip(group.files, group_keys) if key not in known]:
+                    wanted.append((replace(group, files=tuple(file for file, _ in missing)), [key for _, key in missing]))
+            made = in_parallel(assemble, [group for group, _ in wanted], CALENDARS_FROM, site_lines, vtimezone)
+            for (_, missing_keys), contents in zip(wanted, made):
+                for key, content in zip(missing_keys, contents):
+                    known[key] = self._keep(key, content)
+            return [[known[key] for key in group_keys] for group_keys in keys]
+        return assembled
 
     def making_time_zones(self, make: Callable[..., bytes]) -> Callable[..., bytes]:
         """make(zone, first_year, last_year), the VTIMEZONE kept by the zone (its name and rules)

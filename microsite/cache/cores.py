@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 MARKDOWN_FROM = 48  # bodies; below this, starting worker processes costs more than it saves
 EVENTS_FROM = 64  # calendar events, likewise
+CALENDARS_FROM = 32  # groups of calendar files (a topic's feed and its sessions' files), likewise
 PAGES_FROM = 64  # pages, likewise
 LAYOUTS_FROM = 8  # layouts to compile, likewise
 
