@@ -156,3 +156,31 @@ def test_calendar_links_are_encoded_exactly_as_urlencode_would(query):
     from microsite.links import query_string
 
     assert query_string(query) == urlencode(query, quote_via=quote)
+
+
+# Markdown as editors write it, with the characters SmartyPants acts on and those near them.
+MARKDOWN = st.lists(st.one_of(st.sampled_from([
+    "'", '"', "--", "---", "...", "..", "-", ".", "\\'", '\\"', "’", "“", "”", "&quot;", "&#39;", "<<", ">>",
+    "`", "```", "~~~", "*", "_", "[a](https://example.org/ \"t\")", "<b>", "</b>", "\n", "\n\n", "    ",
+    "- ", "1. ", "> ", "# ", "| a | b |\n|---|---|\n", "*[DEI]: Diversity\n", "Term\n: Meaning\n", "80's",
+]), st.text(alphabet="ab c", min_size=1, max_size=8)), max_size=25).map("".join)
+
+
+@given(source=MARKDOWN)
+def test_a_body_is_typeset_as_smartypants_would_typeset_it(source):
+    """Bodies with nothing for SmartyPants to change are rendered without it (it doubles a body's
+    time): whatever an editor writes, the HTML is what the full dialect, SmartyPants always on,
+    gives for it."""
+    import markdown
+    import nh3
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.smarty import SmartyExtension
+
+    from microsite import markup
+
+    kinds = [*markup._EXTENSIONS, SmartyExtension, FencedCodeExtension]
+    converter = markdown.Markdown(extensions=[kind() for kind in kinds], output_format="html")
+    always = nh3.clean(converter.convert(source), tags=markup._ALLOWED_TAGS, attributes=markup._ALLOWED_ATTRIBUTES,
+                       url_schemes=markup._ALLOWED_SCHEMES, link_rel=None)
+    assert markup.render_all([source, "A body to share the batch with."]) == [
+        always, "<p>A body to share the batch with.</p>"]
