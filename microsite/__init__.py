@@ -14,7 +14,7 @@ from .check import check_deploy_address, check_feeds, check_links
 from .hosting import HOST_CONFIGS, render_host_config
 from .markup import render_all
 from .model import ContentError, OutputFile, Problem, Schedule
-from .pages import copy_assets, copy_content_images, render_page, render_pages, template_environment
+from .pages import copy_assets, copy_content_images, render_pages, template_environment
 from .qr import qr_code_svg
 from .read import read_schedule
 from .record import UNPUBLISHED, apply_record, publication_report, publication_time, read_record, record_publication
@@ -72,8 +72,7 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
     assets, asset_paths = copy_assets(project / "layouts")
     images, image_paths = copy_content_images(project / "content", schedule.site)
     assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
-    yield from render_pages(schedule, layouts, asset_paths, cache.rendering_pages(render_page, project / "layouts"),
-                            cache.spreading_pages(project / "layouts"))
+    yield from render_pages(schedule, layouts, asset_paths, cache.spreading_pages(project / "layouts"))
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
                                 cache.assembling_calendars(assemble_calendars),

@@ -131,21 +131,17 @@ def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]
 
 
 def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[str, str],
-                 render: Callable[[jinja2.Environment, PageToRender], OutputFile] | None = None,
                  spread: Callable[[Callable, list], Iterable] = map) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
-    `render` is render_page, or a function that gives the same files (microsite.cache's).
     `spread(function, pages)` gives function(page), or what it would give, for each page in
-    order: map, or microsite.cache's, which shares the pages out to worker processes. A layout
-    problem does not stop the other pages: all problems are raised together after the last
-    page, before the writer swaps anything in.
+    order: map, or microsite.cache's, which keeps pages and shares them out to worker
+    processes. A layout problem does not stop the other pages: all problems are raised together
+    after the last page, before the writer swaps anything in.
     """
-    render = render or render_page
-
     def file_or_problems(page: PageToRender) -> OutputFile | list[Problem]:
         try:
-            return render(layouts, page)
+            return render_page(layouts, page)
         except ContentError as error:
             return error.problems
 

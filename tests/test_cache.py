@@ -372,8 +372,8 @@ def test_a_rebuild_with_nothing_changed_renders_nothing_again(program, monkeypat
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
     rendered = []
-    render_page = microsite.render_page
-    monkeypatch.setattr(microsite, "render_page", lambda layouts, page: rendered.append(page.path) or
+    render_page = microsite.pages.render_page
+    monkeypatch.setattr(microsite.pages, "render_page", lambda layouts, page: rendered.append(page.path) or
                         render_page(layouts, page))
     preview = Preview(program, program.parent / "served")
     for _ in range(4):  # as the preview rebuilds after saves that change nothing in the site

@@ -17,7 +17,7 @@ cache (a first build, or `--no-cache`) is spread over all cores when there is en
 
 The stages know nothing of this: each takes the function that does its work as a parameter
 (read_schedule's `render_markdown` and `parse_yaml`, render_calendars' `serialise`, `assemble`
-and `time_zone`, render_pages' `render` and `spread`, template_environment's `compiled`,
+and `time_zone`, render_pages' `spread`, template_environment's `compiled`,
 `template_class` and `qr_code`), and build() hands them the stage's own functions wrapped here.
 """
 
@@ -148,37 +148,24 @@ class Cache:
             return draw
         return lambda address: Markup(self._kept("qr code", address, lambda: str(draw(address)).encode()).decode())
 
-    def rendering_pages(self, render_page: Callable, layouts_folder: Path) -> Callable:
-        """render_page(layouts, page), each page kept by its layout, path and context and the
-        layouts' files: a page whose context changed is rendered again."""
-        if self.keeps_nothing:
-            return render_page
-        layouts = folder_digest(layouts_folder)
-
-        def render(environment: jinja2.Environment, page) -> OutputFile:
-            content = self._kept("page", _page_inputs(layouts, page), lambda: render_page(environment, page).content)
-            return OutputFile(page.file_path, content, page.source)
-        return render
-
     def spreading_pages(self, layouts_folder: Path) -> Callable[[Callable, list], Iterable]:
         """How render_pages maps its render over the pages. Without a cache: on all cores, when
-        there are enough. With one, the kept pages are looked up here, all at once, and the
-        pages not found are spread too when there are enough of them (a fresh clone's first
+        there are enough. With one, each page is kept by its layout, path and context and the
+        layouts' files: every page's key is looked up here at once, and the pages not found are
+        rendered, spread over the cores too when there are enough of them (a fresh clone's first
         build, or after an edit every page shows). A worker must not share this build's SQLite
         connection, so it looks up nothing: it renders its pages whole and sends back, with
-        each, the entries it made (the page's, its partials'), which are kept here. The
-        preview's rebuilds stay in one process: they find most pages kept."""
+        each, the entries it made (its partials'), which are kept here. The preview's rebuilds
+        stay in one process (it serves from other threads): they find most pages kept."""
         if self.keeps_nothing:
             return lambda render, pages: each_in_parallel(render, pages, PAGES_FROM)
-        if self.in_memory or self.store is None:
-            return map
         layouts = folder_digest(layouts_folder)
 
         def spread(render: Callable, pages: list) -> Iterator:
             keys = [self._key("page", _page_inputs(layouts, page)) for page in pages]
             known = self._known(keys)
             missing = [page for page, key in zip(pages, keys) if key not in known]
-            if len(missing) < PAGES_FROM:
+            if self.in_memory or len(missing) < PAGES_FROM:
                 made = ((render(page), {}) for page in missing)
             else:
                 made = each_in_parallel(self._sending_back(render), missing, PAGES_FROM)
@@ -189,6 +176,8 @@ class Cache:
                 result, entries = next(made)
                 for made_key, value in entries.items():
                     self._keep(made_key, value)
+                if isinstance(result, OutputFile):  # else the page's problems, which render_pages reports
+                    self._keep(key, result.content)
                 yield result
         return spread
 
