@@ -1,7 +1,7 @@
 """Schedule -> .ics OutputFiles: the aggregated feed, one feed per topic, one download per session.
 
-Bytes come from the icalendar library's to_ical() (CRLF, folding at 75 octets without splitting a
-UTF-8 character, TEXT escaping) and are never passed through a template or a text-mode file.
+Bytes are those of the icalendar library's to_ical() (CRLF, folding at 75 octets without splitting
+a UTF-8 character, TEXT escaping) and are never passed through a template or a text-mode file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,20 @@ _BEGIN, _END = b"BEGIN:VCALENDAR\r\n", b"END:VCALENDAR\r\n"
 
 def serialise_events(site: Site, sessions: list[Session]) -> list[bytes]:
     """Each session's VEVENT, serialised: it depends on nothing but the session and the site."""
-    return [_event(site, session).to_ical() for session in sessions]
+    return [_written(_event(site, session)) for session in sessions]
+
+
+def _written(component) -> bytes:
+    """component.to_ical(): the same bytes, made faster (see _folded)."""
+    return b"".join(_folded(line) for line in component.content_lines() if line)
+
+
+def _folded(line: str) -> bytes:
+    """A content line as icalendar writes it, with its CRLF. icalendar folds a line one character
+    at a time, and a line shorter than the 75 octets it folds at comes out as it went in; most
+    lines are (nine in ten of an event's), so only the longer ones are given to it to fold."""
+    encoded = line.encode()
+    return (encoded if len(encoded) < 75 else line.to_ical()) + b"\r\n"
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ def _calendar(head: dict[str, bytes], vtimezone: bytes, events: bytes) -> bytes:
 
 def time_zone_lines(zone: ZoneInfo, first_year: int, last_year: int) -> bytes:
     """The VTIMEZONE every calendar file of the site holds, for the years its sessions span."""
-    return build_vtimezone(zone.key, first_year, last_year).to_ical()
+    return _written(build_vtimezone(zone.key, first_year, last_year))
 
 
 def render_calendars(schedule: Schedule,
@@ -116,7 +129,7 @@ def _lines(*properties: tuple) -> dict[str, bytes]:
     for name, value, *parameters in properties:
         calendar.add(name, value, parameters=parameters[0] if parameters else None)
         key = name.upper()
-        found[key] = calendar.content_line(key, calendar[key]).to_ical() + b"\r\n"
+        found[key] = _folded(calendar.content_line(key, calendar[key]))
     return found
 
 

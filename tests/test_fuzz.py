@@ -184,3 +184,34 @@ def test_a_body_is_typeset_as_smartypants_would_typeset_it(source):
                        url_schemes=markup._ALLOWED_SCHEMES, link_rel=None)
     assert markup.render_all([source, "A body to share the batch with."]) == [
         always, "<p>A body to share the batch with.</p>"]
+
+
+# Property values whose content lines fall on both sides of the 75 octets icalendar folds at.
+NEAR_THE_FOLD = st.tuples(st.integers(min_value=40, max_value=90), TEXT).map(lambda made: "x" * made[0] + made[1])
+
+
+@given(properties=st.lists(st.tuples(st.sampled_from(["summary", "description", "location", "comment"]),
+                                     NEAR_THE_FOLD), min_size=1, max_size=6))
+def test_calendar_lines_are_folded_exactly_as_icalendar_folds_them(properties):
+    """calendars writes the lines shorter than 75 octets itself, without icalendar's folding (one
+    character at a time): for any text, the bytes are what icalendar's to_ical() gives."""
+    from icalendar import Event
+
+    from microsite import calendars
+
+    event = Event()
+    for name, text in properties:
+        event.add(name, text)
+    assert calendars._written(event) == event.to_ical()
+
+
+def test_a_line_of_exactly_75_octets_is_folded_as_icalendar_folds_it():
+    from icalendar import Event
+
+    from microsite import calendars
+
+    for length in range(70, 80):  # SUMMARY: and the text, around the fold, in ASCII and in two-octet é
+        for letter in ("x", "é"):
+            event = Event()
+            event.add("summary", letter * (length - len("SUMMARY:")))
+            assert calendars._written(event) == event.to_ical(), (length, letter)
