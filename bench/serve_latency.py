@@ -73,7 +73,7 @@ def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str 
             time.sleep(0.05)
         path = project / "content" / "topics" / f"{topic}.md"
         original, timings = path.read_text(), []
-        reloads = _ReloadListener(port, url) if by == "reload" else None
+        reloads = ReloadListener(port, url) if by == "reload" else None
         try:
             for run in range(runs):
                 marker = f"Edited {run}"
@@ -100,7 +100,7 @@ def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str 
         server.wait(timeout=10)
 
 
-class _ReloadListener:
+class ReloadListener:
     """The live-reload connection a browser tab keeps open (livereload's protocol 7)."""
 
     def __init__(self, port: int, page_url: str):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
+
+import jinja2
 
 from .cache import Cache
 from .calendars import assemble_calendars, render_calendars, serialise_events, time_zone_lines
@@ -24,7 +26,7 @@ from .sourcefile import parse_yaml
 from .write import check_outputs, write_site
 
 __all__ = ["Cache", "ContentError", "Problem", "build", "check", "check_output_folder", "host_config", "publish",
-           "render_site", "resolve"]
+           "read_published_schedule", "render_files", "render_pages_at", "render_site", "resolve"]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, force: bool = False,
@@ -44,9 +46,14 @@ def render_site(project: Path, base_url: str | None = None, withdrawing: frozens
     """Read the content and render every output file in memory; write nothing (check, serve, publish)."""
     cache = cache or Cache(None)
     schedule = read_published_schedule(project, base_url, withdrawing, cache)
+    return schedule, render_files(project, schedule, cache)
+
+
+def render_files(project: Path, schedule: Schedule, cache: Cache) -> list[OutputFile]:
+    """Every output file of a schedule already read, in memory, checked together."""
     files = list(site_files(project, schedule, cache))
     check_outputs(files)
-    return schedule, files
+    return files
 
 
 def read_published_schedule(project: Path, base_url: str | None, withdrawing: frozenset[str],
@@ -67,11 +74,7 @@ def read_published_schedule(project: Path, base_url: str | None, withdrawing: fr
 
 def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[OutputFile]:
     """Every file of the site, in one pass: pages, assets, calendars, data, host configuration."""
-    layouts = template_environment(project / "layouts", cache.compiled_layouts(),
-                                   cache.keeping_partials(project / "layouts"), cache.drawing_qr_codes(qr_code_svg))
-    assets, asset_paths = copy_assets(project / "layouts")
-    images, image_paths = copy_content_images(project / "content", schedule.site)
-    assets, asset_paths = [*assets, *images], {**asset_paths, **image_paths}
+    layouts, assets, asset_paths = _layouts_and_assets(project, schedule, cache)
     yield from render_pages(schedule, layouts, asset_paths, cache.spreading_pages(project / "layouts"))
     yield from assets
     yield from render_calendars(schedule, cache.serialising_events(serialise_events),
@@ -79,6 +82,24 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
                                 cache.making_time_zones(time_zone_lines))
     yield from render_schedule_json(schedule)
     yield from render_host_config(schedule.site)
+
+
+def render_pages_at(project: Path, schedule: Schedule, cache: Cache, file_paths: Collection[str]) -> list[OutputFile]:
+    """The pages published at these paths alone (those that exist), rendered as site_files renders
+    them: the preview renders the pages open in a browser before the rest of the site."""
+    layouts, _, asset_paths = _layouts_and_assets(project, schedule, cache)
+    return list(render_pages(schedule, layouts, asset_paths, cache.spreading_pages(project / "layouts"),
+                             only=file_paths))
+
+
+def _layouts_and_assets(project: Path, schedule: Schedule,
+                        cache: Cache) -> tuple[jinja2.Environment, list[OutputFile], dict[str, str]]:
+    """The layouts' environment, the assets' files, and each asset's published path by its name."""
+    layouts = template_environment(project / "layouts", cache.compiled_layouts(),
+                                   cache.keeping_partials(project / "layouts"), cache.drawing_qr_codes(qr_code_svg))
+    assets, asset_paths = copy_assets(project / "layouts")
+    images, image_paths = copy_content_images(project / "content", schedule.site)
+    return layouts, [*assets, *images], {**asset_paths, **image_paths}
 
 
 def publish(project: Path, out: Path, base_url: str | None = None, withdraw: frozenset[str] = frozenset(),

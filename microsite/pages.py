@@ -12,7 +12,7 @@ import io
 import itertools
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,12 +131,13 @@ def site_pages(schedule: Schedule, assets: dict[str, str]) -> list[PageToRender]
 
 
 def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[str, str],
-                 spread: Callable[[Callable, list], Iterable] = map) -> Iterator[OutputFile]:
+                 spread: Callable[[Callable, list], Iterable] = map,
+                 only: Collection[str] | None = None) -> Iterator[OutputFile]:
     """Every page of the site, one at a time, so that a build need not hold them all in memory.
 
     `spread(function, pages)` gives function(page), or what it would give, for each page in
     order: map, or microsite.cache's, which keeps pages and shares them out to worker
-    processes. A layout problem does not stop the other pages: all problems are raised together
+    processes. `only`, if given, names the file paths of the pages wanted. A layout problem does not stop the other pages: all problems are raised together
     after the last page, before the writer swaps anything in.
     """
     def file_or_problems(page: PageToRender) -> OutputFile | list[Problem]:
@@ -146,7 +147,10 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[s
             return error.problems
 
     problems: list[Problem] = []
-    for made in spread(file_or_problems, site_pages(schedule, assets)):
+    pages = site_pages(schedule, assets)
+    if only is not None:
+        pages = [page for page in pages if page.file_path in only]
+    for made in spread(file_or_problems, pages):
         if isinstance(made, OutputFile):
             yield made
         else:

@@ -3,8 +3,11 @@
 Serving and building live here; hearing the saves lives in watch.py (the only other importer
 of livereload). The preview is built into a temporary folder outside the project (so a build
 never triggers itself), through the same atomic writer as `build.py`, so a request never sees
-a half-written site. A broken edit keeps the last good site on disk while every page shows
-the problems, until a save fixes them and the site comes back by itself.
+a half-written site. After a save, the pages open in a browser are rendered and shown first,
+then the rest of the site (as Hugo's server does); meanwhile a request for any other page or
+file waits for it, so no reader sees a mixture of two builds. A broken edit keeps the last
+good site on disk while every page shows the problems, until a save fixes them and the site
+comes back by itself.
 """
 
 from __future__ import annotations
@@ -21,19 +24,38 @@ from pathlib import Path
 
 from livereload import Server
 from livereload.handlers import StaticFileHandler
-from tornado import web
+from tornado import locks, web
 
-from . import Cache, cache_folder, render_site
+from . import Cache, cache_folder, read_published_schedule, render_files, render_pages_at
 from .error_page import error_page
-from .model import ContentError, Problem
+from .model import ContentError, OutputFile, Problem, Schedule
 from .watch import SaveWatcher
 from .write import write_site
+
+
+VIEWED_PAGES = 8  # how many of the pages served last a rebuild renders before the rest
 
 
 class BuildState:
     """The outcome of the last build, shared by the preview's build and the request handler."""
 
     problems: list[Problem] = []
+    # The site paths of the pages served last, oldest first: the pages open in a browser.
+    viewed: dict[str, None] = {}
+    # Set while the served folder holds one whole build. Cleared while the pages open in a browser
+    # are already of the new build and the rest is not yet: the other files wait (`fresh` need not).
+    whole = locks.Event()
+    fresh: frozenset[str] = frozenset()
+
+    @classmethod
+    def saw(cls, file_path: str) -> None:
+        cls.viewed.pop(file_path, None)
+        cls.viewed[file_path] = None
+        while len(cls.viewed) > VIEWED_PAGES:
+            del cls.viewed[next(iter(cls.viewed))]
+
+
+BuildState.whole.set()
 
 
 class PreviewHandler(StaticFileHandler):
@@ -47,6 +69,12 @@ class PreviewHandler(StaticFileHandler):
         return super().validate_absolute_path(root, absolute_path)
 
     async def get(self, path: str, include_body: bool = True) -> None:
+        file_path = _file_path(path)
+        # A file under assets/ never changes: its name holds its content's hash (pages.copy_assets).
+        if file_path not in BuildState.fresh and not file_path.startswith("assets/"):
+            await BuildState.whole.wait()
+        if _is_page(path):
+            BuildState.saw(file_path)
         if BuildState.problems and _is_page(path):
             self.set_status(500)
             self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -106,39 +134,96 @@ def _is_page(path: str) -> bool:
     return name == "" or name.endswith(".html") or "." not in name
 
 
+def _file_path(path: str) -> str:
+    """The site file a request names: a folder's index.html for a page's address."""
+    path = path.lstrip("/")
+    if _is_page(path) and not path.endswith(".html"):
+        return f"{path.rstrip('/')}/index.html".lstrip("/")
+    return path
+
+
 class Preview:
-    """Builds the preview in memory, then brings the served folder up to date in one step.
+    """Builds the preview in memory, then brings the served folder up to date.
 
     Every rebuild is a whole build, with the build's cache (microsite.cache) kept open between
     rebuilds. The first build goes through the same atomic writer as `build.py`; later builds
     replace only the files whose bytes changed, each by an atomic rename, from the server's own
-    thread: no request is answered between the first and the last file of an update, so a
-    reader never sees a mixture of two builds.
+    thread. After a save the watcher asks for the pages open in a browser first
+    (render_viewed, show_viewed), then for the whole build (rebuild, apply); in between, the
+    other files wait (BuildState.whole), so a reader never sees a mixture of two builds.
     """
 
     def __init__(self, project: Path, out: Path):
         self.project, self.out = project, out
         self.served: dict[str, bytes] = {}
         self.cache = Cache(cache_folder(project), in_memory=True)
+        self.shown_after: float | None = None  # when show_viewed() updated pages, in seconds after the save was seen
 
-    def rebuild(self):
-        """Render everything (in a worker thread); return the files, or None after printing the problems."""
+    @staticmethod
+    def viewed_pages() -> list[str]:
+        """The pages open in a browser, as the server's thread sees them."""
+        return list(BuildState.viewed)
+
+    def render_viewed(self, viewed: list[str]) -> tuple[Schedule, list[OutputFile] | None, float] | None:
+        """Read the content and render the pages `viewed` (in a worker thread). Returns
+        the schedule, those pages (None if one of them has a problem: the whole build reports it)
+        and the time it began; or None after printing the problems the content has."""
         began = time.perf_counter()
         try:
-            schedule, files = render_site(self.project, cache=self.cache)
-        except ContentError as error:
-            BuildState.problems = list(error.problems)
-            for problem in error.problems:
-                print(problem, file=sys.stderr, flush=True)
-            print("Build stopped; the browser shows the problems until you save a fix.", file=sys.stderr, flush=True)
+            schedule = read_published_schedule(self.project, None, frozenset(), self.cache)
+        except Exception as error:
+            self._failed(error)
+            self.cache.finish_build(store_now=False)
             return None
-        except Exception as error:  # a bug must not stop the preview an editor is working in
-            BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
-            print(f"internal error: {error!r}", file=sys.stderr, flush=True)
+        try:
+            pages = render_pages_at(self.project, schedule, self.cache, viewed)
+        except Exception:  # reported, with every other problem, by the whole build that follows
+            pages = None
+        return schedule, pages, began
+
+    def show_viewed(self, first: tuple[Schedule, list[OutputFile] | None, float]) -> bool:
+        """Put the pages open in a browser in the served folder (on the server's thread); the
+        others wait until apply(). Whether any of them changed: the browser reloads at once."""
+        _, pages, began = first
+        changed = [page for page in pages or () if self.served.get(page.path) != page.content]
+        if not changed and not (pages and BuildState.problems):
+            return False
+        BuildState.whole.clear()
+        BuildState.fresh = frozenset(page.path for page in pages)
+        for page in changed:
+            _replace_file(self.out / page.path, page.content)
+            self.served[page.path] = page.content
+        BuildState.problems = []
+        self.shown_after = time.perf_counter() - began
+        return True
+
+    def rebuild(self, first: tuple[Schedule, list[OutputFile] | None, float] | None = None):
+        """Render everything (in a worker thread), from the schedule render_viewed read if given;
+        return the files, or None after printing the problems."""
+        began = time.perf_counter() if first is None else first[2]
+        try:
+            if first is None:
+                schedule = read_published_schedule(self.project, None, frozenset(), self.cache)
+            else:
+                schedule = first[0]
+            files = render_files(self.project, schedule, self.cache)
+        except Exception as error:
+            self._failed(error)
             return None
         finally:
             self.cache.finish_build(store_now=False)  # stored once the browser has been told (store_made)
         return schedule, files, began
+
+    @staticmethod
+    def _failed(error: Exception) -> None:
+        if isinstance(error, ContentError):
+            BuildState.problems = list(error.problems)
+            for problem in error.problems:
+                print(problem, file=sys.stderr, flush=True)
+            print("Build stopped; the browser shows the problems until you save a fix.", file=sys.stderr, flush=True)
+        else:  # a bug must not stop the preview an editor is working in
+            BuildState.problems = [Problem("build.py", 0, f"internal error: {error!r}; please report it")]
+            print(f"internal error: {error!r}", file=sys.stderr, flush=True)
 
     def store_made(self) -> None:
         """Write the last rebuild's new entries to the cache's store, for the next build.py (in a
@@ -147,11 +232,18 @@ class Preview:
 
     def apply(self, result) -> bool:
         """Bring the served folder to the new build (on the server's thread); whether anything changed."""
+        try:
+            return self._apply(result)
+        finally:
+            self.shown_after, BuildState.fresh = None, frozenset()
+            BuildState.whole.set()  # the requests that waited are answered now
+
+    def _apply(self, result) -> bool:
         if result is None:
             return True  # the error page is new, or lists new problems
         schedule, files, began = result
         wanted = {file.path: file.content for file in files}
-        changed = bool(BuildState.problems) or wanted.keys() != self.served.keys()
+        changed = bool(BuildState.problems) or wanted.keys() != self.served.keys() or self.shown_after is not None
         if not self.served:
             write_site(files, self.out)
         else:
@@ -165,7 +257,8 @@ class Preview:
         BuildState.problems = []
         for warning in schedule.warnings:
             print(warning, file=sys.stderr, flush=True)
-        print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms"
+        shown = "" if self.shown_after is None else f" (the pages open in a browser in {self.shown_after * 1000:.0f} ms)"
+        print(f"Rebuilt in {(time.perf_counter() - began) * 1000:.0f} ms{shown}"
               f"{'' if changed else '; nothing in the site changed'}.", flush=True)
         return changed
 

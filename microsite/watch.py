@@ -2,7 +2,8 @@
 
 Saves are found by comparing every file's time, size and inode with the last look, whatever
 says when to look: the system's file events through watchfiles, or a timer. The preview's
-rebuilds run one at a time in a worker thread; the browser is told to reload when one ends.
+rebuilds run one at a time in a worker thread; the browser is told to reload as soon as the
+pages open in it are rebuilt, or when the whole rebuild ends.
 """
 
 from __future__ import annotations
@@ -129,16 +130,33 @@ class SaveWatcher(Watcher):
             self.changed_at, self.running = None, True
             self.listen_again.clear()
             self.rebuilding.set()
-            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild)
-            ioloop.IOLoop.current().add_future(future, self._rebuilt)
+            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.render_viewed,
+                                                                self.preview.viewed_pages())
+            ioloop.IOLoop.current().add_future(future, self._viewed_rendered)
         elif self.changed_at is not None:
             ioloop.IOLoop.current().call_later(QUIET_S, self.look)
 
-    def _rebuilt(self, future) -> None:
+    def _viewed_rendered(self, future) -> None:
+        """Show the pages open in a browser, then rebuild the rest of the site."""
+        first = future.result()
+        if first is None:  # the content has problems: the browser shows them
+            self._rebuilt(None, reloaded=False)
+            return
+        reloaded = False
+        try:
+            reloaded = self.preview.show_viewed(first)
+            if reloaded:
+                LiveReloadHandler.reload_waiters(path="*")  # a tab on another page waits for the rest
+        finally:  # whatever happened, the whole rebuild follows, and lets waiting requests through
+            future = ioloop.IOLoop.current().run_in_executor(self.executor, self.preview.rebuild, first)
+            ioloop.IOLoop.current().add_future(future, lambda done: self._rebuilt(done.result(), reloaded))
+
+    def _rebuilt(self, result, reloaded: bool) -> None:
         self.running = False
         self.rebuilding.clear()
         self.listen_again.set()
-        if self.preview.apply(future.result()):
+        changed = self.preview.apply(result)
+        if changed and (not reloaded or result is None):  # once a save, or again for the problems
             LiveReloadHandler.reload_waiters(path="*")
         ioloop.IOLoop.current().call_later(READER_FIRST_S, self._after_reload)
 

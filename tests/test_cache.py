@@ -149,15 +149,29 @@ def day_of_edits(program):
 
 def test_the_preview_stays_exact_through_a_day_of_edits(program, tmp_path, monkeypatch):
     """One preview through many saves in a row, as an editor works: nothing kept from an earlier
-    build may leak into a later one, including after a change is undone and after publishing."""
-    from microsite.serve import Preview
+    build may leak into a later one, including after a change is undone and after publishing.
+    Each save goes as the preview's watcher takes it: the pages open in a browser first (one of
+    them deleted on the way), then the rest; the pages shown first are already the new build's."""
+    from microsite.serve import BuildState, Preview
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1672531200")
-    preview = Preview(program, tmp_path / "served")
+    served = tmp_path / "served"
+    preview = Preview(program, served)
     preview.apply(preview.rebuild())
+    viewed = ["topics/topic-00003/index.html", "index.html", "topics/topic-00007/index.html", "print/index.html"]
+    shown_first = []
     for step in day_of_edits(program):
-        preview.apply(preview.rebuild())
-        assert tree_digest(tmp_path / "served") == cold_reference(program, tmp_path, step.replace(" ", "-")), step
+        first = preview.render_viewed(viewed)
+        preview.show_viewed(first)
+        answered_at_once = {path: tree_digest(served)[path] for path in BuildState.fresh}  # the others wait
+        preview.apply(preview.rebuild(first))
+        cold = cold_reference(program, tmp_path, step.replace(" ", "-"))
+        assert tree_digest(served) == cold, step
+        assert answered_at_once == {path: cold[path] for path in answered_at_once}, step
+        shown_first += [step] if answered_at_once else []
+    # Every edit shows on the home page, which lists every session; publishing changes the feeds
+    # and the changes page, not these pages.
+    assert shown_first == [step for step in DAY_OF_EDITS if step != "publish"]
 
 
 def test_builds_stay_exact_through_a_day_of_edits(program, tmp_path):

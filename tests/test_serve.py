@@ -14,6 +14,10 @@ import pytest
 
 from conftest import REPO, free_port
 
+sys.path.insert(0, str(REPO / "bench"))
+from serve_latency import ReloadListener  # noqa: E402  (a browser tab's live-reload connection)
+from synthetic import write_program  # noqa: E402
+
 WAIT_S = 15  # generous: the machine running the tests may be busy
 
 
@@ -80,6 +84,41 @@ def test_a_saved_edit_appears_and_reloads(preview, make_project):
     assert "livereload.js" in page  # the script that reloads open tabs
     _edit(project / "content/topics/alpha.md", "title: Alpha", "title: Alpha Revised")
     _wait_for(lambda: "<h1>Alpha Revised</h1>" in _get(preview.url + "topics/alpha/")[1], "the edited title")
+
+
+def test_the_page_open_in_the_browser_shows_a_save_first_and_no_page_mixes_two_builds(tmp_path):
+    """After a save, the page the editor has open is rebuilt, written and reloaded before the rest of
+    a large site. A page asked for meanwhile waits for the rest rather than coming from the build
+    before; a stylesheet, whose address changes with its content, need not wait."""
+    project = write_program(500, tmp_path / "program")  # the rest of the site takes a while
+    server = Preview(project, tmp_path / "serve.log")
+    tab = None
+    try:
+        page_url = server.url + "topics/topic-00000/"
+        topic = project / "content/topics/topic-00000.md"
+        title = re.search(r"^title: (.+)$", topic.read_text(), re.M).group(1)
+        assert f"<h1>{title}</h1>" in _get(page_url)[1]
+        assert title in _get(server.url)[1]  # the home page lists the topic's sessions by its title
+        tab = ReloadListener(server.port, page_url)
+        builds = server.output().count("Rebuilt in")
+        _edit(topic, f"title: {title}", "title: Renamed Topic")
+        tab.wait(WAIT_S)
+        assert server.output().count("Rebuilt in") == builds  # reloaded before the rest was rebuilt
+        status, page = _get(page_url)
+        assert status == 200 and "<h1>Renamed Topic</h1>" in page
+        stylesheet = re.search(r'href="((?:\.\./)*assets/style\.[0-9a-f]{8}\.css)"', page).group(1)
+        assert _get(page_url + stylesheet)[0] == 200
+        status, home = _get(server.url)  # answered once the rest is rebuilt, never from the build before
+        assert status == 200 and "Renamed Topic" in home and title not in home
+        log = server.output()
+        assert log.count("Rebuilt in") == builds + 1
+        shown, whole = re.findall(r"Rebuilt in (\d+) ms \(the pages open in a browser in (\d+) ms\)", log)[-1][::-1]
+        assert int(shown) <= int(whole)
+        assert "Reload 1 waiters" in log and log.count("Reload ") == 1  # one reload for the save
+    finally:
+        if tab is not None:
+            tab.close()
+        server.stop()
 
 
 def test_a_broken_edit_shows_the_problems_and_the_site_comes_back(preview):

@@ -56,7 +56,8 @@ class Cache:
             self.store = None
         self.keeps_nothing = self.store is None and not in_memory
         self.generator = "" if self.keeps_nothing else generator_digest()
-        # The preview also keeps the entries of its last rebuild in memory: plain bytes by key.
+        # The preview also keeps in memory the entries of its last rebuild and those this one has made:
+        # plain bytes by key.
         self.in_memory = in_memory
         self.memory: dict[str, bytes] = {}
         self.used: dict[str, bytes | None] = {}  # this build's keys (with their bytes for the preview)
@@ -277,6 +278,7 @@ class Cache:
             self.sending[key] = value
         elif self.in_memory:  # the preview holds its entries anyway; they are stored after its rebuild
             self.made[key] = value
+            self.memory[key] = value  # found again in this rebuild: its open pages are rendered first
         elif self.store is not None:  # a build streams them to the store: it need not hold every page
             self.store.add(key, value)
         self.used[key] = value if self.in_memory else None
