@@ -87,6 +87,9 @@ def measure(project: Path, topic: str, runs: int, timeout: float = 300, by: str 
                     else:
                         time.sleep(0.002)
                 timings.append(time.perf_counter() - saved)
+                # The rest of the site may still be rebuilding (the page open in a browser comes
+                # first); a request for another file is answered once it is done.
+                _page(url.replace(f"topics/{topic}/index.html", "schedule.json"))
                 time.sleep(0.3)  # let the watcher settle before the next save
                 if reloads is not None:
                     reloads.drain()
