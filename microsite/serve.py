@@ -176,7 +176,7 @@ class Preview:
             self.cache.finish_build(store_now=False)
             return None
         try:
-            pages = render_pages_at(self.project, schedule, self.cache, viewed)
+            pages = render_pages_at(self.project, schedule, self.cache, viewed) if viewed else []
         except Exception:  # reported, with every other problem, by the whole build that follows
             pages = None
         return schedule, pages, began
