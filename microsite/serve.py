@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -70,8 +71,7 @@ class PreviewHandler(StaticFileHandler):
 
     async def get(self, path: str, include_body: bool = True) -> None:
         file_path = _file_path(path)
-        # A file under assets/ never changes: its name holds its content's hash (pages.copy_assets).
-        if file_path not in BuildState.fresh and not file_path.startswith("assets/"):
+        if file_path not in BuildState.fresh and not self._is_lasting_asset(file_path):
             await BuildState.whole.wait()
         if _is_page(path):
             BuildState.saw(file_path)
@@ -98,6 +98,12 @@ class PreviewHandler(StaticFileHandler):
             page = Path(self.root) / "404.html"
             self.finish(_allowing_live_reload(page.read_bytes()) if page.is_file()
                         else b"<!doctype html><title>Not found</title>")
+
+    def _is_lasting_asset(self, file_path: str) -> bool:
+        """A file under assets/ that is already there: its name holds its content's hash
+        (pages.copy_assets), so it is the same in every build. A new one (a stylesheet just
+        edited) is written with the rest of the site, and waits for it."""
+        return file_path.startswith("assets/") and (Path(self.root) / file_path).is_file()
 
     def _page_file(self, path: str) -> Path | None:
         """The built HTML file a page request names, if it exists inside the preview's folder."""
@@ -135,11 +141,11 @@ def _is_page(path: str) -> bool:
 
 
 def _file_path(path: str) -> str:
-    """The site file a request names: a folder's index.html for a page's address."""
-    path = path.lstrip("/")
+    """The site file a request names, as served: a folder's index.html for a page's address,
+    and `..` taken away as Tornado takes it away."""
     if _is_page(path) and not path.endswith(".html"):
-        return f"{path.rstrip('/')}/index.html".lstrip("/")
-    return path
+        path = f"{path.rstrip('/')}/index.html"
+    return posixpath.normpath(f"/{path}").lstrip("/")
 
 
 class Preview:

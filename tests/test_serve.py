@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -98,7 +99,8 @@ def test_the_page_open_in_the_browser_shows_a_save_first_and_no_page_mixes_two_b
         topic = project / "content/topics/topic-00000.md"
         title = re.search(r"^title: (.+)$", topic.read_text(), re.M).group(1)
         assert f"<h1>{title}</h1>" in _get(page_url)[1]
-        assert title in _get(server.url)[1]  # the home page lists the topic's sessions by its title
+        served = Path(re.search(r"the preview is built in (\S+)\.\n", server.output()).group(1))
+        assert title in (served / "print/index.html").read_text()  # not asked for, so not open in a browser
         tab = ReloadListener(server.port, page_url)
         builds = server.output().count("Rebuilt in")
         _edit(topic, f"title: {title}", "title: Renamed Topic")
@@ -106,15 +108,28 @@ def test_the_page_open_in_the_browser_shows_a_save_first_and_no_page_mixes_two_b
         assert server.output().count("Rebuilt in") == builds  # reloaded before the rest was rebuilt
         status, page = _get(page_url)
         assert status == 200 and "<h1>Renamed Topic</h1>" in page
-        stylesheet = re.search(r'href="((?:\.\./)*assets/style\.[0-9a-f]{8}\.css)"', page).group(1)
-        assert _get(page_url + stylesheet)[0] == 200
-        status, home = _get(server.url)  # answered once the rest is rebuilt, never from the build before
-        assert status == 200 and "Renamed Topic" in home and title not in home
+        stylesheet = urljoin(page_url, re.search(r'href="((?:\.\./)*assets/style\.[0-9a-f]{8}\.css)"', page).group(1))
+        assert _get(stylesheet)[0] == 200
+        assert server.output().count("Rebuilt in") == builds  # the stylesheet did not wait for the rest
+        status, printed = _get(server.url + "print/")  # answered once the rest is rebuilt, never before
+        assert status == 200 and "Renamed Topic" in printed and title not in printed
         log = server.output()
         assert log.count("Rebuilt in") == builds + 1
         shown, whole = re.findall(r"Rebuilt in (\d+) ms \(the pages open in a browser in (\d+) ms\)", log)[-1][::-1]
         assert int(shown) <= int(whole)
         assert "Reload 1 waiters" in log and log.count("Reload ") == 1  # one reload for the save
+
+        # A stylesheet edited: the reloaded page links to its new name, whose file is written
+        # with the rest of the site; asked for before that, it waits rather than missing.
+        tab.drain()
+        css = project / "layouts/assets/style.css"
+        css.write_text(css.read_text() + "\n.edited-rule { outline: none; }\n")
+        tab.wait(WAIT_S)
+        page = _get(page_url)[1]
+        new_stylesheet = urljoin(page_url, re.search(r'href="((?:\.\./)*assets/style\.[0-9a-f]{8}\.css)"', page).group(1))
+        assert new_stylesheet != stylesheet
+        status, served_css = _get(new_stylesheet)
+        assert status == 200 and ".edited-rule" in served_css
     finally:
         if tab is not None:
             tab.close()
