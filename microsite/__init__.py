@@ -86,10 +86,11 @@ def site_files(project: Path, schedule: Schedule, cache: Cache) -> Iterator[Outp
 
 def render_pages_at(project: Path, schedule: Schedule, cache: Cache, file_paths: Collection[str]) -> list[OutputFile]:
     """The pages published at these paths alone (those that exist), rendered as site_files renders
-    them: the preview renders the pages open in a browser before the rest of the site."""
-    layouts, _, asset_paths = _layouts_and_assets(project, schedule, cache)
-    return list(render_pages(schedule, layouts, asset_paths, cache.spreading_pages(project / "layouts"),
-                             only=file_paths))
+    them, and the assets they may link to: the preview shows the pages open in a browser before
+    the rest of the site."""
+    layouts, assets, asset_paths = _layouts_and_assets(project, schedule, cache)
+    return [*render_pages(schedule, layouts, asset_paths, cache.spreading_pages(project / "layouts"),
+                          only=file_paths), *assets]
 
 
 def _layouts_and_assets(project: Path, schedule: Schedule,

@@ -101,8 +101,8 @@ class PreviewHandler(StaticFileHandler):
 
     def _is_lasting_asset(self, file_path: str) -> bool:
         """A file under assets/ that is already there: its name holds its content's hash
-        (pages.copy_assets), so it is the same in every build. A new one (a stylesheet just
-        edited) is written with the rest of the site, and waits for it."""
+        (pages.copy_assets), so it is the same in every build. One that is not there yet waits
+        for the whole build, as every other file."""
         return file_path.startswith("assets/") and (Path(self.root) / file_path).is_file()
 
     def _page_file(self, path: str) -> Path | None:
@@ -172,8 +172,9 @@ class Preview:
 
     def render_viewed(self, viewed: list[str]) -> tuple[Schedule, list[OutputFile] | None, float] | None:
         """Read the content and render the pages `viewed` (in a worker thread). Returns
-        the schedule, those pages (None if one of them has a problem: the whole build reports it)
-        and the time it began; or None after printing the problems the content has."""
+        the schedule, those pages with the assets they may link to (None if one of the pages has
+        a problem: the whole build reports it) and the time it began; or None after printing the
+        problems the content has."""
         began = time.perf_counter()
         try:
             schedule = read_published_schedule(self.project, None, frozenset(), self.cache)
@@ -188,8 +189,9 @@ class Preview:
         return schedule, pages, began
 
     def show_viewed(self, first: tuple[Schedule, list[OutputFile] | None, float]) -> bool:
-        """Put the pages open in a browser in the served folder (on the server's thread); the
-        others wait until apply(). Whether any of them changed: the browser reloads at once."""
+        """Put the pages open in a browser in the served folder, with the assets they link to (a
+        stylesheet just edited has a new name), on the server's thread; the other files wait
+        until apply(). Whether any of them changed: the browser reloads at once."""
         _, pages, began = first
         changed = [page for page in pages or () if self.served.get(page.path) != page.content]
         if not changed and not (pages and BuildState.problems):

@@ -119,8 +119,8 @@ def test_the_page_open_in_the_browser_shows_a_save_first_and_no_page_mixes_two_b
         assert int(shown) <= int(whole)
         assert "Reload 1 waiters" in log and log.count("Reload ") == 1  # one reload for the save
 
-        # A stylesheet edited: the reloaded page links to its new name, whose file is written
-        # with the rest of the site; asked for before that, it waits rather than missing.
+        # A stylesheet edited: the reloaded page links to its new name, and that file is there
+        # with the page, before the rest of the site (every page of which changes).
         tab.drain()
         css = project / "layouts/assets/style.css"
         css.write_text(css.read_text() + "\n.edited-rule { outline: none; }\n")
@@ -130,6 +130,7 @@ def test_the_page_open_in_the_browser_shows_a_save_first_and_no_page_mixes_two_b
         assert new_stylesheet != stylesheet
         status, served_css = _get(new_stylesheet)
         assert status == 200 and ".edited-rule" in served_css
+        assert server.output().count("Rebuilt in") == builds + 1  # the rest is still being rebuilt
     finally:
         if tab is not None:
             tab.close()
