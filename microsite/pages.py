@@ -137,8 +137,9 @@ def render_pages(schedule: Schedule, layouts: jinja2.Environment, assets: dict[s
 
     `spread(function, pages)` gives function(page), or what it would give, for each page in
     order: map, or microsite.cache's, which keeps pages and shares them out to worker
-    processes. `only`, if given, names the file paths of the pages wanted. A layout problem does not stop the other pages: all problems are raised together
-    after the last page, before the writer swaps anything in.
+    processes. `only`, if given, names the file paths of the pages wanted. A layout problem does
+    not stop the other pages: all problems are raised together after the last page, before the
+    writer swaps anything in.
     """
     def file_or_problems(page: PageToRender) -> OutputFile | list[Problem]:
         try:

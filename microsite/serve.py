@@ -177,30 +177,30 @@ class Preview:
         problems the content has."""
         began = time.perf_counter()
         try:
-            schedule = read_published_schedule(self.project, None, frozenset(), self.cache)
+            schedule = self._read()
         except Exception as error:
             self._failed(error)
             self.cache.finish_build(store_now=False)
             return None
         try:
-            pages = render_pages_at(self.project, schedule, self.cache, viewed) if viewed else []
+            files = render_pages_at(self.project, schedule, self.cache, viewed) if viewed else []
         except Exception:  # reported, with every other problem, by the whole build that follows
-            pages = None
-        return schedule, pages, began
+            files = None
+        return schedule, files, began
 
     def show_viewed(self, first: tuple[Schedule, list[OutputFile] | None, float]) -> bool:
         """Put the pages open in a browser in the served folder, with the assets they link to (a
         stylesheet just edited has a new name), on the server's thread; the other files wait
         until apply(). Whether any of them changed: the browser reloads at once."""
-        _, pages, began = first
-        changed = [page for page in pages or () if self.served.get(page.path) != page.content]
-        if not changed and not (pages and BuildState.problems):
+        _, files, began = first
+        changed = [file for file in files or () if self.served.get(file.path) != file.content]
+        if not changed and not (files and BuildState.problems):
             return False
         BuildState.whole.clear()
-        BuildState.fresh = frozenset(page.path for page in pages)
-        for page in changed:
-            _replace_file(self.out / page.path, page.content)
-            self.served[page.path] = page.content
+        BuildState.fresh = frozenset(file.path for file in files)
+        for file in changed:
+            _replace_file(self.out / file.path, file.content)
+            self.served[file.path] = file.content
         BuildState.problems = []
         self.shown_after = time.perf_counter() - began
         return True
@@ -210,10 +210,7 @@ class Preview:
         return the files, or None after printing the problems."""
         began = time.perf_counter() if first is None else first[2]
         try:
-            if first is None:
-                schedule = read_published_schedule(self.project, None, frozenset(), self.cache)
-            else:
-                schedule = first[0]
+            schedule = self._read() if first is None else first[0]
             files = render_files(self.project, schedule, self.cache)
         except Exception as error:
             self._failed(error)
@@ -221,6 +218,9 @@ class Preview:
         finally:
             self.cache.finish_build(store_now=False)  # stored once the browser has been told (store_made)
         return schedule, files, began
+
+    def _read(self) -> Schedule:
+        return read_published_schedule(self.project, None, frozenset(), self.cache)
 
     @staticmethod
     def _failed(error: Exception) -> None:
